@@ -23,8 +23,13 @@
     )
 )]
 
+pub mod compress;
+pub mod detect;
 pub mod error;
 pub mod limits;
+pub mod numpy;
+pub mod pickle;
+pub mod zip;
 
 pub use error::{FormatError, LimitKind};
 pub use limits::Limits;

@@ -1,0 +1,1 @@
+//! Format detection by content (magic bytes and structure), never by file name.

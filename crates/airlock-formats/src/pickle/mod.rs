@@ -1,0 +1,1 @@
+//! Python pickle streams: opcode decoder and symbolic VM.

@@ -1,0 +1,1 @@
+//! Lenient, streaming zip reader that reads members the way PyTorch does.
