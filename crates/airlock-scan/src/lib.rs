@@ -1,3 +1,24 @@
-//! Turns files on disk into findings: walk, detect by content, parse, hash, apply rules.
+//! Turns files on disk into findings: walk, detect each file's format by its content,
+//! parse every layer (archives, compression, pickles), hash in the same read, and grade
+//! what the parsers learned with airlock's rules.
+//!
+//! This crate never executes, imports or extracts what it scans: parsing is delegated to
+//! `airlock-formats`, whose parsers are bounded and panic-free. A file that cannot be fully
+//! parsed always yields a finding; nothing ends in silence.
 
 #![forbid(unsafe_code)]
+
+pub mod config;
+pub mod error;
+mod findings;
+mod hashing;
+pub mod imports;
+pub mod report;
+mod scanner;
+mod walk;
+mod zip_scan;
+
+pub use config::ScanConfig;
+pub use error::ConfigError;
+pub use report::{FileReport, ScanReport};
+pub use scanner::{NoProgress, Progress, Scanner};

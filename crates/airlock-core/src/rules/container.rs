@@ -4,6 +4,22 @@ use super::refs::*;
 use super::{Rule, RuleStatus};
 use crate::Severity;
 
+/// A container format whose members this version does not read.
+pub const SCN201_CONTAINER_NOT_SCANNED: Rule = Rule {
+    code: "SCN201",
+    name: "container-not-scanned",
+    severity: Severity::Medium,
+    title: "Archive format whose members airlock does not read yet",
+    finds: "A 7z or tar archive. airlock recognises these by content but does not yet look inside them, so a \
+pickle hidden in a member (the nullifAI models used 7z) is not analysed.",
+    why: "An archive whose members were not scanned is not known to be clean.",
+    fix: "Unpack the archive into a directory you control (without loading anything from it) and scan that \
+directory.",
+    references: &[ATLAS_SUPPLY_CHAIN, NULLIFAI],
+    status: RuleStatus::Stable,
+    since: "0.1.0",
+};
+
 /// A file could not be read.
 pub const SCN501_FILE_UNREADABLE: Rule = Rule {
     code: "SCN501",

@@ -7,6 +7,7 @@
 //! A code is never reused; a retired rule keeps its entry with [`RuleStatus::Removed`].
 
 mod container;
+pub mod docs;
 mod numpy;
 mod pickle;
 mod zip;
@@ -96,6 +97,7 @@ pub static ALL: &[&Rule] = &[
     &PKL903_PICKLE_STACK_LIMIT,
     &PKL904_PICKLE_NESTING_LIMIT,
     &PKL905_PICKLE_SIZE_LIMIT,
+    &SCN201_CONTAINER_NOT_SCANNED,
     &SCN501_FILE_UNREADABLE,
     &SCN502_COMPRESSED_STREAM_MALFORMED,
     &SCN901_DECOMPRESSION_LIMIT,

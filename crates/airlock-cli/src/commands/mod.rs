@@ -1,0 +1,4 @@
+//! One module per subcommand: build settings, call a library, hand the result to a renderer.
+
+pub mod rules;
+pub mod scan;

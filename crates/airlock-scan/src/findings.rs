@@ -1,0 +1,163 @@
+//! Turns what the pickle VM learned into findings, graded by the import policy.
+
+use std::collections::HashMap;
+
+use airlock_core::{ByteName, Finding, Location, Rule, rules};
+use airlock_formats::FormatError;
+use airlock_formats::pickle::{Callee, Encoding, Pos, StreamAnalysis};
+
+use crate::imports::{ImportPolicy, Verdict};
+use crate::scanner::limit_rule;
+
+/// Rules that say "this layer stopped parsing early"; dropped when the layer below already
+/// failed, so one break is reported once.
+pub(crate) fn is_stop_rule(rule: &Rule) -> bool {
+    [
+        rules::PKL501_PICKLE_MALFORMED.code,
+        rules::NPY501_NUMPY_MALFORMED.code,
+        rules::ZIP504_ZIP_MALFORMED.code,
+        rules::SCN501_FILE_UNREADABLE.code,
+    ]
+    .contains(&rule.code)
+}
+
+/// Findings for one analysed pickle stream. `base` is the stream's offset inside the
+/// layer `location` names (non-zero for the pickle after a `.npy` header).
+pub(crate) fn pickle(
+    policy: &ImportPolicy,
+    analysis: &StreamAnalysis,
+    location: &Location,
+    base: u64,
+    out: &mut Vec<Finding>,
+) {
+    let at = |pos: &Pos| location.at(Some(base + pos.offset), Some(pos.opcode_index));
+
+    // The first call of each imported global, to show what it would be called with.
+    let mut calls: HashMap<(&str, &str), String> = HashMap::new();
+    for call in &analysis.calls {
+        match &call.callee {
+            Callee::Global { module, name } => {
+                let discarded = if call.discarded { ", result discarded" } else { "" };
+                calls.entry((module.as_str(), name.as_str())).or_insert_with(|| {
+                    format!("{module}.{name}{} via {}{discarded}", call.args, call.opcode)
+                });
+            }
+            Callee::Computed(description) => out.push(
+                Finding::new(
+                    &rules::PKL110_PICKLE_COMPUTED_CALLABLE,
+                    at(&call.at),
+                    format!("{} calls a callable computed at load time: {description}", call.opcode),
+                )
+                .with_evidence(format!("arguments {}", call.args)),
+            ),
+        }
+    }
+
+    for import in &analysis.imports {
+        let global = format!("{}.{}", import.module, import.name);
+        let times = if import.count > 1 {
+            format!(" ({} times)", import.count)
+        } else {
+            String::new()
+        };
+        if import.computed {
+            out.push(Finding::new(
+                &rules::PKL110_PICKLE_COMPUTED_CALLABLE,
+                at(&import.at),
+                format!("{} imports a name computed at load time: {global}", import.opcode),
+            ));
+            continue;
+        }
+        let call = calls.get(&(import.module.as_str(), import.name.as_str()));
+        let finding = match policy.classify(&import.module, &import.name) {
+            Verdict::Allowed => continue,
+            Verdict::Denied {
+                category,
+                matched,
+                reason,
+            } => {
+                let mut evidence = format!("denylist entry `{matched}`: {reason}");
+                if let Some(call) = call {
+                    evidence = format!("{call}; {evidence}");
+                }
+                Finding::new(
+                    category.rule(),
+                    at(&import.at),
+                    format!("imports `{global}`{times}"),
+                )
+                .with_evidence(evidence)
+            }
+            Verdict::DunderPath { attribute } => Finding::new(
+                &rules::PKL107_PICKLE_DUNDER_ATTRIBUTE,
+                at(&import.at),
+                format!("imports `{global}`, walking through `{attribute}`"),
+            ),
+            Verdict::Unknown => {
+                let finding = Finding::new(
+                    &rules::PKL201_PICKLE_UNKNOWN_GLOBAL,
+                    at(&import.at),
+                    format!("imports `{global}`{times}, which is not on the allowlist"),
+                );
+                match call {
+                    Some(call) => finding.with_evidence(call.clone()),
+                    None => finding,
+                }
+            }
+        };
+        out.push(finding);
+    }
+
+    for build in &analysis.builds_on_globals {
+        out.push(
+            Finding::new(
+                &rules::PKL111_PICKLE_BUILD_ON_GLOBAL,
+                at(&build.at),
+                format!("BUILD sets attributes on the imported `{}.{}`", build.module, build.name),
+            )
+            .with_evidence(format!("state {}", build.state)),
+        );
+    }
+
+    for extension in &analysis.extensions {
+        out.push(Finding::new(
+            &rules::PKL202_PICKLE_EXTENSION_CODE,
+            at(&extension.at),
+            format!("imports whatever global is registered as extension code {}", extension.code),
+        ));
+    }
+
+    for embedded in &analysis.embedded {
+        let encoding = match embedded.encoding {
+            Encoding::Raw => "raw",
+            Encoding::Base64 => "base64",
+            Encoding::Hex => "hex",
+        };
+        out.push(Finding::new(
+            &rules::PKL112_PICKLE_EMBEDDED_PICKLE,
+            at(&embedded.at),
+            format!("a constant holds a {encoding} pickle stream; its findings follow"),
+        ));
+        let inner = location.member(ByteName::from(
+            format!("<embedded {encoding} pickle @{}>", base + embedded.at.offset).as_str(),
+        ));
+        pickle(policy, &embedded.analysis, &inner, 0, out);
+    }
+
+    if let Some(stop) = &analysis.stopped {
+        out.push(stop_finding(stop, location, base, "pickle"));
+    }
+}
+
+/// The finding for a parser that stopped early: a limit rule, an I/O failure, or malformed.
+pub(crate) fn stop_finding(stop: &FormatError, location: &Location, base: u64, what: &str) -> Finding {
+    let at = location.at(Some(base + stop.offset()), None);
+    if let Some(rule) = limit_rule(stop) {
+        return Finding::new(rule, at, format!("{what} analysis stopped early: {stop}"));
+    }
+    let rule = match (stop, what) {
+        (FormatError::Io { .. }, _) => &rules::SCN501_FILE_UNREADABLE,
+        (_, "zip") => &rules::ZIP504_ZIP_MALFORMED,
+        _ => &rules::PKL501_PICKLE_MALFORMED,
+    };
+    Finding::new(rule, at, format!("{what} stream is malformed: {stop}"))
+}

@@ -1,0 +1,365 @@
+//! One file, one read: open, hash, detect by content, parse every layer, map to findings.
+
+use std::io::{self, BufReader, Cursor, Read};
+use std::path::{Path, PathBuf};
+
+use airlock_core::{ByteName, Finding, Location, rules};
+use airlock_formats::compress::{self, Codec};
+use airlock_formats::detect::{self, Kind};
+use airlock_formats::{FormatError, Limits, numpy, pickle};
+use rayon::prelude::*;
+
+use crate::config::ScanConfig;
+use crate::error::ConfigError;
+use crate::findings::{self, is_stop_rule};
+use crate::hashing::{ErrorTap, HashingReader};
+use crate::imports::ImportPolicy;
+use crate::report::{FileReport, ScanReport};
+use crate::walk;
+use crate::zip_scan;
+
+/// Bytes peeked at the start of every layer to detect its format.
+const SNIFF_LEN: usize = 4096;
+
+/// Read buffer per file. 1 MiB keeps syscalls rare on multi-gigabyte checkpoints.
+const READ_BUFFER: usize = 1 << 20;
+
+/// Progress callbacks for long scans; the CLI draws a bar from them.
+pub trait Progress: Sync {
+    /// Called once with the totals before any file is read.
+    fn start(&self, files: u64, bytes: u64);
+    /// Called as bytes are read, from several threads.
+    fn advance(&self, bytes: u64);
+}
+
+/// A [`Progress`] that ignores everything.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _files: u64, _bytes: u64) {}
+    fn advance(&self, _bytes: u64) {}
+}
+
+/// The scan engine: limits and import policy, shared by every file of a run.
+pub struct Scanner {
+    pub(crate) limits: Limits,
+    pub(crate) policy: ImportPolicy,
+}
+
+impl Scanner {
+    /// Builds a scanner from the `[scan]` config table.
+    pub fn new(config: &ScanConfig) -> Result<Self, ConfigError> {
+        Ok(Scanner {
+            limits: config.limits.to_limits(),
+            policy: ImportPolicy::new(config.pickle.allow.clone())?,
+        })
+    }
+
+    /// Scans files and directories (recursively), in parallel; results sorted by path.
+    pub fn scan_paths(&self, paths: &[PathBuf], progress: &dyn Progress) -> ScanReport {
+        let walked = walk::collect(paths);
+        progress.start(walked.files.len() as u64, walked.bytes);
+        let mut files: Vec<FileReport> = walked
+            .files
+            .par_iter()
+            .map(|path| self.scan_file(path, progress))
+            .chain(walked.errors.into_par_iter().map(|(path, error)| unreadable(&path, &error)))
+            .collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let (allowlist_version, denylist_version) = self.policy.versions();
+        ScanReport {
+            files,
+            allowlist_version: allowlist_version.to_owned(),
+            denylist_version: denylist_version.to_owned(),
+        }
+    }
+
+    /// Scans one file: a single sequential read feeds both the parsers and SHA-256.
+    pub fn scan_file(&self, path: &Path, progress: &dyn Progress) -> FileReport {
+        let file = match fs_err::File::open(path) {
+            Ok(file) => file,
+            Err(error) => return unreadable(path, &error),
+        };
+        let on_read = |n| progress.advance(n);
+        let location = Location::file(ByteName::from_path(path));
+        let mut hashing = HashingReader::new(file, &on_read);
+        let mut findings = Vec::new();
+        let mut reread = Vec::new();
+        let format = {
+            let mut buffered = BufReader::with_capacity(READ_BUFFER, &mut hashing);
+            let mut stream = Layer::new(&mut buffered);
+            let format = self.scan_layer(&mut stream, &location, 0, &mut findings, &mut reread);
+            // Whatever the parsers did not need is still hashed: drain the buffer first.
+            if let Err(error) = io::copy(&mut buffered, &mut io::sink()) {
+                findings.push(read_error(&location, &error));
+            }
+            format
+        };
+        let (sha256, size) = match hashing.finish() {
+            Ok((digest, size)) => (Some(digest), size),
+            Err(error) => {
+                findings.push(read_error(&location, &error));
+                (None, 0)
+            }
+        };
+        if !reread.is_empty() {
+            zip_scan::rescan_hidden_members(self, path, &location, reread, &mut findings);
+        }
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        FileReport {
+            path: location.path,
+            size,
+            sha256,
+            format,
+            findings,
+        }
+    }
+
+    /// Scans in-memory bytes as if they were a file named `name` (tests, fuzzing, embedding).
+    pub fn scan_bytes(&self, name: &str, bytes: &[u8]) -> Vec<Finding> {
+        let location = Location::file(ByteName::from(name));
+        let mut findings = Vec::new();
+        let mut reader = bytes;
+        let mut stream = Layer::new(&mut reader);
+        self.scan_layer(&mut stream, &location, 0, &mut findings, &mut Vec::new());
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        findings
+    }
+
+    /// Detects the format of one layer (a file, an archive member, a decompressed stream)
+    /// and dispatches to its parser. Returns the detected format's name.
+    pub(crate) fn scan_layer(
+        &self,
+        stream: &mut Layer<'_>,
+        location: &Location,
+        depth: u32,
+        out: &mut Vec<Finding>,
+        reread: &mut Vec<zip_scan::HiddenMember>,
+    ) -> &'static str {
+        let prefix = match stream.peek() {
+            Ok(prefix) => prefix,
+            Err(error) => {
+                out.push(read_error(location, &error));
+                return "unknown";
+            }
+        };
+        match detect::sniff(prefix) {
+            Kind::Zip => {
+                zip_scan::scan_zip(self, stream, location, depth, out, reread);
+                "zip"
+            }
+            Kind::Npy => {
+                self.scan_npy(stream, location, depth, out);
+                "npy"
+            }
+            Kind::Compressed(codec) => {
+                self.scan_compressed(codec, stream, location, depth, out);
+                codec_name(codec)
+            }
+            Kind::Pickle => {
+                self.scan_pickle(stream, location, 0, out);
+                "pickle"
+            }
+            Kind::SevenZip | Kind::Tar => {
+                out.push(
+                    Finding::new(
+                        &rules::SCN201_CONTAINER_NOT_SCANNED,
+                        location.clone(),
+                        "archive members were not scanned: this airlock version does not read 7z or tar",
+                    ),
+                );
+                if matches!(detect::sniff(prefix), Kind::Tar) { "tar" } else { "7z" }
+            }
+            Kind::Gguf => "gguf",
+            Kind::Hdf5 => "hdf5",
+            Kind::Safetensors => "safetensors",
+            Kind::Unknown => {
+                if pickle::looks_like_pickle(prefix) {
+                    self.scan_pickle(stream, location, 0, out);
+                    "pickle"
+                } else {
+                    "unknown"
+                }
+            }
+            _ => "unknown",
+        }
+    }
+
+    /// Whether one more level of nesting is allowed; reports SCN902 when it is not.
+    pub(crate) fn enter(&self, depth: u32, location: &Location, out: &mut Vec<Finding>) -> bool {
+        if depth >= self.limits.max_depth {
+            out.push(Finding::new(
+                &rules::SCN902_CONTAINER_DEPTH_LIMIT,
+                location.clone(),
+                format!(
+                    "containers nested more than {} levels deep; the content below was not scanned",
+                    self.limits.max_depth
+                ),
+            ));
+            return false;
+        }
+        true
+    }
+
+    fn scan_pickle(&self, stream: &mut Layer<'_>, location: &Location, base: u64, out: &mut Vec<Finding>) {
+        let analysis = pickle::analyze(stream.reader(), &self.limits);
+        findings::pickle(&self.policy, &analysis, location, base, out);
+    }
+
+    fn scan_npy(&self, stream: &mut Layer<'_>, location: &Location, depth: u32, out: &mut Vec<Finding>) {
+        let mut reader = stream.reader();
+        match numpy::read_header(&mut reader) {
+            Ok(header) if header.is_object => {
+                out.push(
+                    Finding::new(
+                        &rules::NPY201_NUMPY_OBJECT_ARRAY,
+                        location.at(Some(0), None),
+                        "array of Python objects: loading it runs the pickle that follows the header",
+                    )
+                    .with_evidence(format!("descr {:?}, shape {:?}", header.descr, header.shape)),
+                );
+                if self.enter(depth, location, out) {
+                    let analysis = pickle::analyze(&mut reader, &self.limits);
+                    findings::pickle(&self.policy, &analysis, location, header.header_len, out);
+                }
+            }
+            Ok(_) => {}
+            Err(error) => out.push(
+                Finding::new(
+                    &rules::NPY501_NUMPY_MALFORMED,
+                    location.at(Some(error.offset()), None),
+                    format!("NumPy header could not be parsed: {error}"),
+                ),
+            ),
+        }
+    }
+
+    fn scan_compressed(
+        &self,
+        codec: Codec,
+        stream: &mut Layer<'_>,
+        location: &Location,
+        depth: u32,
+        out: &mut Vec<Finding>,
+    ) {
+        if !self.enter(depth, location, out) {
+            return;
+        }
+        let inner_location = location.member(ByteName::from(format!("<{}>", codec_name(codec)).as_str()));
+        let mut tap = ErrorTap::new(compress::decoder(codec, stream.reader(), &self.limits));
+        let mut inner = Vec::new();
+        {
+            let mut layer = Layer::new(&mut tap);
+            self.scan_layer(&mut layer, &inner_location, depth + 1, &mut inner, &mut Vec::new());
+            // Decode to the end so corruption after the part the parsers needed is seen too.
+            if let Err(error) = io::copy(&mut layer.reader(), &mut io::sink()) {
+                let _ = error;
+            }
+        }
+        if let Some(error) = tap.take_error() {
+            inner.retain(|finding| !is_stop_rule(finding.rule));
+            out.push(layer_error(&inner_location, codec_name(codec), &error));
+        }
+        out.extend(inner);
+    }
+}
+
+/// A layer's byte stream with its first bytes peeked for format detection.
+pub(crate) struct Layer<'r> {
+    prefix: Vec<u8>,
+    peeked: bool,
+    rest: &'r mut dyn Read,
+}
+
+impl<'r> Layer<'r> {
+    pub(crate) fn new(rest: &'r mut dyn Read) -> Self {
+        Layer {
+            prefix: Vec::new(),
+            peeked: false,
+            rest,
+        }
+    }
+
+    /// The first [`SNIFF_LEN`] bytes (fewer if the layer is shorter).
+    fn peek(&mut self) -> io::Result<&[u8]> {
+        if !self.peeked {
+            self.peeked = true;
+            (&mut *self.rest).take(SNIFF_LEN as u64).read_to_end(&mut self.prefix)?;
+        }
+        Ok(&self.prefix)
+    }
+
+    /// The whole layer from its first byte, peeked part included.
+    pub(crate) fn reader(&mut self) -> impl Read + '_ {
+        Cursor::new(std::mem::take(&mut self.prefix)).chain(&mut *self.rest)
+    }
+}
+
+fn codec_name(codec: Codec) -> &'static str {
+    match codec {
+        Codec::Gzip => "gzip",
+        Codec::Zlib => "zlib",
+        Codec::Xz => "xz",
+        Codec::Lzma => "lzma",
+        Codec::Bzip2 => "bzip2",
+        Codec::Lz4 => "lz4",
+    }
+}
+
+/// SCN901 when a decompression bound stopped the layer, SCN502 for corrupt data.
+pub(crate) fn layer_error(location: &Location, what: &str, error: &io::Error) -> Finding {
+    if let Some(limit) = compress::limit_error(error) {
+        return Finding::new(
+            &rules::SCN901_DECOMPRESSION_LIMIT,
+            location.at(Some(limit.offset()), None),
+            format!("{what} data was not scanned past the limit: {limit}"),
+        );
+    }
+    Finding::new(
+        &rules::SCN502_COMPRESSED_STREAM_MALFORMED,
+        location.clone(),
+        format!("{what} stream does not decode: {error}"),
+    )
+}
+
+fn read_error(location: &Location, error: &io::Error) -> Finding {
+    Finding::new(
+        &rules::SCN501_FILE_UNREADABLE,
+        location.clone(),
+        format!("read failed: {error}"),
+    )
+}
+
+fn unreadable(path: &Path, error: &dyn std::fmt::Display) -> FileReport {
+    let location = Location::file(ByteName::from_path(path));
+    FileReport {
+        path: location.path.clone(),
+        size: 0,
+        sha256: None,
+        format: "unknown",
+        findings: vec![Finding::new(
+            &rules::SCN501_FILE_UNREADABLE,
+            location,
+            format!("could not read: {error}"),
+        )],
+    }
+}
+
+/// Turns a parser's stop reason into the rule for that kind of stop.
+pub(crate) fn limit_rule(error: &FormatError) -> Option<&'static airlock_core::Rule> {
+    use airlock_formats::LimitKind;
+    match error {
+        FormatError::LimitExceeded { limit, .. } => Some(match limit {
+            LimitKind::Opcodes => &rules::PKL901_PICKLE_OPCODE_LIMIT,
+            LimitKind::Memo => &rules::PKL902_PICKLE_MEMO_LIMIT,
+            LimitKind::Stack => &rules::PKL903_PICKLE_STACK_LIMIT,
+            LimitKind::Nesting => &rules::PKL904_PICKLE_NESTING_LIMIT,
+            LimitKind::PickleBytes => &rules::PKL905_PICKLE_SIZE_LIMIT,
+            LimitKind::ArchiveEntries => &rules::ZIP901_ZIP_ENTRY_LIMIT,
+            LimitKind::Decompression => &rules::SCN901_DECOMPRESSION_LIMIT,
+            LimitKind::Depth => &rules::SCN902_CONTAINER_DEPTH_LIMIT,
+            _ => &rules::SCN902_CONTAINER_DEPTH_LIMIT,
+        }),
+        _ => None,
+    }
+}
