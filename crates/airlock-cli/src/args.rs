@@ -102,5 +102,7 @@ pub enum ListFormat {
 }
 
 fn parse_severity(value: &str) -> Result<Severity, String> {
-    value.parse().map_err(|err: airlock_core::ParseSeverityError| err.to_string())
+    value
+        .parse()
+        .map_err(|err: airlock_core::ParseSeverityError| err.to_string())
 }

@@ -92,7 +92,10 @@ pub struct Finding {
     pub evidence: Option<String>,
 }
 
-fn serialize_rule_code<S: serde::Serializer>(rule: &&'static Rule, s: S) -> Result<S::Ok, S::Error> {
+fn serialize_rule_code<S: serde::Serializer>(
+    rule: &&'static Rule,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     s.serialize_str(rule.code)
 }
 

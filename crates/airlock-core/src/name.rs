@@ -87,6 +87,9 @@ mod tests {
             serde_json::to_string(&name).unwrap(),
             r#"{"bytes":"ZGF0YS//ZXZpbC5wa2w="}"#
         );
-        assert_eq!(serde_json::to_string(&ByteName::from("a.pkl")).unwrap(), r#""a.pkl""#);
+        assert_eq!(
+            serde_json::to_string(&ByteName::from("a.pkl")).unwrap(),
+            r#""a.pkl""#
+        );
     }
 }

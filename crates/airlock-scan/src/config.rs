@@ -46,8 +46,12 @@ impl LimitsConfig {
             max_stack: self.max_stack.unwrap_or(d.max_stack),
             max_nesting: self.max_nesting.unwrap_or(d.max_nesting),
             max_archive_entries: self.max_archive_entries.unwrap_or(d.max_archive_entries),
-            max_decompressed_bytes: self.max_decompressed_bytes.unwrap_or(d.max_decompressed_bytes),
-            max_compression_ratio: self.max_compression_ratio.unwrap_or(d.max_compression_ratio),
+            max_decompressed_bytes: self
+                .max_decompressed_bytes
+                .unwrap_or(d.max_decompressed_bytes),
+            max_compression_ratio: self
+                .max_compression_ratio
+                .unwrap_or(d.max_compression_ratio),
             max_depth: self.max_depth.unwrap_or(d.max_depth),
         }
     }
@@ -86,7 +90,10 @@ impl AllowEntry {
     pub fn split(&self) -> (&str, &str) {
         match self.global.strip_suffix(".*") {
             Some(module) => (module, "*"),
-            None => self.global.rsplit_once('.').unwrap_or((self.global.as_str(), "")),
+            None => self
+                .global
+                .rsplit_once('.')
+                .unwrap_or((self.global.as_str(), "")),
         }
     }
 
@@ -116,7 +123,11 @@ impl AllowEntry {
         if !self.global.contains('.') {
             return bad("expected `module.name` or `module.*`");
         }
-        if self.global.split('.').any(|part| part.is_empty() || part.contains(char::is_whitespace)) {
+        if self
+            .global
+            .split('.')
+            .any(|part| part.is_empty() || part.contains(char::is_whitespace))
+        {
             return bad("expected dotted identifiers such as `mypkg.models.Net`");
         }
         Ok(())
@@ -174,8 +185,13 @@ ignored = true
         )
         .unwrap();
         assert_eq!(config.limits.to_limits().max_opcodes, 1000);
-        assert_eq!(config.limits.to_limits().max_memo, Limits::default().max_memo);
-        let [net, layers] = config.pickle.allow.as_slice() else { panic!() };
+        assert_eq!(
+            config.limits.to_limits().max_memo,
+            Limits::default().max_memo
+        );
+        let [net, layers] = config.pickle.allow.as_slice() else {
+            panic!()
+        };
         assert!(net.matches("mypkg.models", "Net"));
         assert!(net.matches("mypkg", "models.Net"));
         assert!(!net.matches("mypkg.models", "Netx"));
@@ -194,6 +210,12 @@ ignored = true
         )
         .unwrap_err();
         assert!(err.to_string().contains("reason"), "{err}");
-        assert!(ScanConfig::parse("[scan.pickle]\nallow = [{ global = \"a.B\" }]\n", Path::new("a.toml")).is_err());
+        assert!(
+            ScanConfig::parse(
+                "[scan.pickle]\nallow = [{ global = \"a.B\" }]\n",
+                Path::new("a.toml")
+            )
+            .is_err()
+        );
     }
 }

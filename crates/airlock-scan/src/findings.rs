@@ -37,16 +37,28 @@ pub(crate) fn pickle(
     for call in &analysis.calls {
         match &call.callee {
             Callee::Global { module, name } => {
-                let discarded = if call.discarded { ", result discarded" } else { "" };
-                calls.entry((module.as_str(), name.as_str())).or_insert_with(|| {
-                    format!("{module}.{name}{} via {}{discarded}", call.args, call.opcode)
-                });
+                let discarded = if call.discarded {
+                    ", result discarded"
+                } else {
+                    ""
+                };
+                calls
+                    .entry((module.as_str(), name.as_str()))
+                    .or_insert_with(|| {
+                        format!(
+                            "{module}.{name}{} via {}{discarded}",
+                            call.args, call.opcode
+                        )
+                    });
             }
             Callee::Computed(description) => out.push(
                 Finding::new(
                     &rules::PKL110_PICKLE_COMPUTED_CALLABLE,
                     at(&call.at),
-                    format!("{} calls a callable computed at load time: {description}", call.opcode),
+                    format!(
+                        "{} calls a callable computed at load time: {description}",
+                        call.opcode
+                    ),
                 )
                 .with_evidence(format!("arguments {}", call.args)),
             ),
@@ -64,7 +76,10 @@ pub(crate) fn pickle(
             out.push(Finding::new(
                 &rules::PKL110_PICKLE_COMPUTED_CALLABLE,
                 at(&import.at),
-                format!("{} imports a name computed at load time: {global}", import.opcode),
+                format!(
+                    "{} imports a name computed at load time: {global}",
+                    import.opcode
+                ),
             ));
             continue;
         }
@@ -112,7 +127,10 @@ pub(crate) fn pickle(
             Finding::new(
                 &rules::PKL111_PICKLE_BUILD_ON_GLOBAL,
                 at(&build.at),
-                format!("BUILD sets attributes on the imported `{}.{}`", build.module, build.name),
+                format!(
+                    "BUILD sets attributes on the imported `{}.{}`",
+                    build.module, build.name
+                ),
             )
             .with_evidence(format!("state {}", build.state)),
         );
@@ -122,7 +140,10 @@ pub(crate) fn pickle(
         out.push(Finding::new(
             &rules::PKL202_PICKLE_EXTENSION_CODE,
             at(&extension.at),
-            format!("imports whatever global is registered as extension code {}", extension.code),
+            format!(
+                "imports whatever global is registered as extension code {}",
+                extension.code
+            ),
         ));
     }
 
@@ -138,7 +159,11 @@ pub(crate) fn pickle(
             format!("a constant holds a {encoding} pickle stream; its findings follow"),
         ));
         let inner = location.member(ByteName::from(
-            format!("<embedded {encoding} pickle @{}>", base + embedded.at.offset).as_str(),
+            format!(
+                "<embedded {encoding} pickle @{}>",
+                base + embedded.at.offset
+            )
+            .as_str(),
         ));
         pickle(policy, &embedded.analysis, &inner, 0, out);
     }
@@ -149,7 +174,12 @@ pub(crate) fn pickle(
 }
 
 /// The finding for a parser that stopped early: a limit rule, an I/O failure, or malformed.
-pub(crate) fn stop_finding(stop: &FormatError, location: &Location, base: u64, what: &str) -> Finding {
+pub(crate) fn stop_finding(
+    stop: &FormatError,
+    location: &Location,
+    base: u64,
+    what: &str,
+) -> Finding {
     let at = location.at(Some(base + stop.offset()), None);
     if let Some(rule) = limit_rule(stop) {
         return Finding::new(rule, at, format!("{what} analysis stopped early: {stop}"));

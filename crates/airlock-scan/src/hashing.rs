@@ -91,6 +91,9 @@ mod tests {
         let (digest, bytes) = reader.finish().unwrap();
         assert_eq!(bytes, data.len() as u64);
         assert_eq!(digest, hex::encode(Sha256::digest(&data)));
-        assert_eq!(seen.load(std::sync::atomic::Ordering::Relaxed), data.len() as u64);
+        assert_eq!(
+            seen.load(std::sync::atomic::Ordering::Relaxed),
+            data.len() as u64
+        );
     }
 }

@@ -132,14 +132,16 @@ impl ImportPolicy {
 
     /// The built-in lists extended with the user's allow entries.
     pub fn new(user_allow: Vec<AllowEntry>) -> Result<Self, ConfigError> {
-        let allow: AllowFile = toml::from_str(BUILTIN_ALLOWLIST).map_err(|err| ConfigError::BuiltinList {
-            file: "allowlist.toml",
-            message: err.to_string(),
-        })?;
-        let deny_file: DenyFile = toml::from_str(BUILTIN_DENYLIST).map_err(|err| ConfigError::BuiltinList {
-            file: "denylist.toml",
-            message: err.to_string(),
-        })?;
+        let allow: AllowFile =
+            toml::from_str(BUILTIN_ALLOWLIST).map_err(|err| ConfigError::BuiltinList {
+                file: "allowlist.toml",
+                message: err.to_string(),
+            })?;
+        let deny_file: DenyFile =
+            toml::from_str(BUILTIN_DENYLIST).map_err(|err| ConfigError::BuiltinList {
+                file: "denylist.toml",
+                message: err.to_string(),
+            })?;
         let mut deny: HashMap<String, DenyModule> = HashMap::new();
         for (category, modules) in deny_file.deny {
             for (module, names) in modules {
@@ -185,25 +187,23 @@ impl ImportPolicy {
     /// to `posixpath.os.system`, which is `os.system`); every module-like step of the path
     /// is checked against the denylist.
     pub fn classify(&self, module: &str, name: &str) -> Verdict {
-        let module = canonical_module(module);
+        let (module, name) = canonical_global(module, name);
         if self.is_allowed(module, name) {
             return Verdict::Allowed;
+        }
+        let denied = self.deny_verdict(module, name);
+        if denied != Verdict::Unknown {
+            return denied;
         }
         if let Some(attribute) = name.split('.').find(|part| is_dunder(part)) {
             return Verdict::DunderPath {
                 attribute: attribute.to_owned(),
             };
         }
-        match self.deny_verdict(module, name) {
-            Verdict::Unknown => {
-                if !name.contains('.') && self.is_allowed_by_wildcard(module) {
-                    Verdict::Allowed
-                } else {
-                    Verdict::Unknown
-                }
-            }
-            verdict => verdict,
+        if !name.contains('.') && self.is_allowed_by_wildcard(module) {
+            return Verdict::Allowed;
         }
+        Verdict::Unknown
     }
 
     fn is_allowed(&self, module: &str, name: &str) -> bool {
@@ -215,14 +215,18 @@ impl ImportPolicy {
             return true;
         }
         if !name.contains('.')
-            && self
-                .allow_prefixes
-                .iter()
-                .any(|prefix| module == prefix || module.strip_prefix(prefix.as_str()).is_some_and(|rest| rest.starts_with('.')))
+            && self.allow_prefixes.iter().any(|prefix| {
+                module == prefix
+                    || module
+                        .strip_prefix(prefix.as_str())
+                        .is_some_and(|rest| rest.starts_with('.'))
+            })
         {
             return true;
         }
-        self.user_allow.iter().any(|entry| entry.matches(module, name))
+        self.user_allow
+            .iter()
+            .any(|entry| entry.matches(module, name))
     }
 
     fn is_allowed_by_wildcard(&self, module: &str) -> bool {
@@ -243,12 +247,28 @@ impl ImportPolicy {
         for end in module_len..=full.len() {
             let starts = std::iter::once(0).chain(module_len..end);
             for start in starts {
-                let Some(path) = full.get(start..end) else { continue };
+                let Some(path) = full.get(start..end) else {
+                    continue;
+                };
                 if path.is_empty() {
                     continue;
                 }
                 if let Some(verdict) = self.deny_lookup(&path.join("."), full.get(end).copied()) {
                     return verdict;
+                }
+                // Modules re-export what they import under private aliases (`argparse`
+                // does `import os as _os`), so `_os.system` inside the name is `os.system`.
+                if start >= module_len
+                    && let Some(first) = path.first()
+                    && first.starts_with('_')
+                {
+                    let mut unaliased: Vec<&str> = path.to_vec();
+                    unaliased[0] = first.trim_start_matches('_');
+                    if let Some(verdict) =
+                        self.deny_lookup(&unaliased.join("."), full.get(end).copied())
+                    {
+                        return verdict;
+                    }
                 }
             }
         }
@@ -271,7 +291,9 @@ impl ImportPolicy {
         // Wildcards cover the module and all its submodules.
         let mut prefix = module;
         loop {
-            if let Some((category, reason)) = self.deny.get(prefix).and_then(|e| e.wildcard.as_ref()) {
+            if let Some((category, reason)) =
+                self.deny.get(prefix).and_then(|e| e.wildcard.as_ref())
+            {
                 return Some(Verdict::Denied {
                     category: *category,
                     matched: format!("{prefix}.*"),
@@ -284,6 +306,29 @@ impl ImportPolicy {
             }
         }
     }
+}
+
+/// Python 2 names that Python 3's unpickler renames (`_compat_pickle.NAME_MAPPING`).
+const PY2_NAMES: &[((&str, &str), (&str, &str))] = &[
+    (("__builtin__", "xrange"), ("builtins", "range")),
+    (("__builtin__", "unicode"), ("builtins", "str")),
+    (("__builtin__", "basestring"), ("builtins", "str")),
+    (("__builtin__", "long"), ("builtins", "int")),
+    (("__builtin__", "unichr"), ("builtins", "chr")),
+    (("__builtin__", "raw_input"), ("builtins", "input")),
+    (("__builtin__", "reduce"), ("functools", "reduce")),
+    (("__builtin__", "intern"), ("sys", "intern")),
+    (("itertools", "izip"), ("builtins", "zip")),
+    (("itertools", "imap"), ("builtins", "map")),
+    (("itertools", "ifilter"), ("builtins", "filter")),
+];
+
+/// The module and name Python 3 actually imports for a global as written.
+fn canonical_global<'a>(module: &'a str, name: &'a str) -> (&'a str, &'a str) {
+    PY2_NAMES
+        .iter()
+        .find(|((m, n), _)| *m == module && *n == name)
+        .map_or((canonical_module(module), name), |(_, new)| *new)
 }
 
 fn canonical_module(module: &str) -> &str {
@@ -338,9 +383,18 @@ mod tests {
         assert_eq!(category("subprocess", "Popen"), Some(Category::Exec));
         assert_eq!(category("builtins", "exec"), Some(Category::Exec));
         assert_eq!(category("__builtin__", "eval"), Some(Category::Exec));
-        assert_eq!(category("asyncio.unix_events", "_UnixSubprocessTransport"), Some(Category::Exec));
-        assert_eq!(category("code", "InteractiveInterpreter.runcode"), Some(Category::Exec));
-        assert_eq!(category("torch.utils.collect_env", "run"), Some(Category::Exec));
+        assert_eq!(
+            category("asyncio.unix_events", "_UnixSubprocessTransport"),
+            Some(Category::Exec)
+        );
+        assert_eq!(
+            category("code", "InteractiveInterpreter.runcode"),
+            Some(Category::Exec)
+        );
+        assert_eq!(
+            category("torch.utils.collect_env", "run"),
+            Some(Category::Exec)
+        );
         assert_eq!(category("torch", "compile"), Some(Category::Exec));
     }
 
@@ -353,10 +407,21 @@ mod tests {
             "{verdict:?}"
         );
         assert_eq!(category("mypkg", "subprocess.Popen"), Some(Category::Exec));
-        assert_eq!(category("torch", "serialization.load"), Some(Category::NestedLoader));
+        assert_eq!(
+            category("torch", "serialization.load"),
+            Some(Category::NestedLoader)
+        );
         assert_eq!(category("posixpath", "os"), Some(Category::Exec));
+        // Private aliases: argparse does `import os as _os`.
+        assert_eq!(category("argparse", "_os.system"), Some(Category::Exec));
+        // A dunder that is itself a denylisted name is graded by the denylist.
+        assert_eq!(category("builtins", "__import__"), Some(Category::Resolver));
+        assert_eq!(classify("__builtin__", "xrange"), Verdict::Allowed);
         // A module path is not re-read as another module: scipy.signal is not `signal`.
-        assert_eq!(classify("scipy.signal._arraytools", "axis_slice"), Verdict::Unknown);
+        assert_eq!(
+            classify("scipy.signal._arraytools", "axis_slice"),
+            Verdict::Unknown
+        );
     }
 
     #[test]
@@ -368,30 +433,46 @@ mod tests {
             }
         );
         // Names that merely start with underscores are ordinary names.
-        assert_eq!(classify("numpy.random._pickle", "__randomstate_ctor"), Verdict::Allowed);
+        assert_eq!(
+            classify("numpy.random._pickle", "__randomstate_ctor"),
+            Verdict::Allowed
+        );
     }
 
     #[test]
     fn each_category_has_entries() {
-        assert_eq!(category("pkgutil", "resolve_name"), Some(Category::Resolver));
+        assert_eq!(
+            category("pkgutil", "resolve_name"),
+            Some(Category::Resolver)
+        );
         assert_eq!(category("builtins", "getattr"), Some(Category::Resolver));
         assert_eq!(category("_io", "FileIO"), Some(Category::FileNetwork));
         assert_eq!(category("types", "CodeType"), Some(Category::CodeObject));
         assert_eq!(category("pickle", "loads"), Some(Category::NestedLoader));
-        assert_eq!(category("torch.serialization", "load"), Some(Category::NestedLoader));
-        assert_eq!(category("picklescan.scanner", "scan_file_path"), Some(Category::ScannerTamper));
+        assert_eq!(
+            category("torch.serialization", "load"),
+            Some(Category::NestedLoader)
+        );
+        assert_eq!(
+            category("picklescan.scanner", "scan_file_path"),
+            Some(Category::ScannerTamper)
+        );
     }
 
     #[test]
     fn wildcards_do_not_cover_dotted_names_and_unknowns_stay_unknown() {
-        assert_eq!(classify("numpy.dtypes", "Float64DType.mro"), Verdict::Unknown);
+        assert_eq!(
+            classify("numpy.dtypes", "Float64DType.mro"),
+            Verdict::Unknown
+        );
         assert_eq!(classify("mypkg.models", "Net"), Verdict::Unknown);
         assert_eq!(classify("__main__", "MyModel"), Verdict::Unknown);
     }
 
     #[test]
     fn user_entries_extend_but_never_override() {
-        let policy = ImportPolicy::new(vec![AllowEntry::new("mypkg.models.Net", "our model")]).unwrap();
+        let policy =
+            ImportPolicy::new(vec![AllowEntry::new("mypkg.models.Net", "our model")]).unwrap();
         assert_eq!(policy.classify("mypkg.models", "Net"), Verdict::Allowed);
         assert_eq!(policy.classify("mypkg.models", "Other"), Verdict::Unknown);
         let err = ImportPolicy::new(vec![AllowEntry::new("os.system", "please")]).unwrap_err();

@@ -63,7 +63,12 @@ impl Scanner {
             .files
             .par_iter()
             .map(|path| self.scan_file(path, progress))
-            .chain(walked.errors.into_par_iter().map(|(path, error)| unreadable(&path, &error)))
+            .chain(
+                walked
+                    .errors
+                    .into_par_iter()
+                    .map(|(path, error)| unreadable(&path, &error)),
+            )
             .collect();
         files.sort_by(|a, b| a.path.cmp(&b.path));
         let (allowlist_version, denylist_version) = self.policy.versions();
@@ -103,7 +108,7 @@ impl Scanner {
             }
         };
         if !reread.is_empty() {
-            zip_scan::rescan_hidden_members(self, path, &location, reread, &mut findings);
+            zip_scan::revisit(self, path, &location, reread, &mut findings);
         }
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         FileReport {
@@ -134,7 +139,7 @@ impl Scanner {
         location: &Location,
         depth: u32,
         out: &mut Vec<Finding>,
-        reread: &mut Vec<zip_scan::HiddenMember>,
+        reread: &mut Vec<zip_scan::Revisit>,
     ) -> &'static str {
         let prefix = match stream.peek() {
             Ok(prefix) => prefix,
@@ -168,7 +173,11 @@ impl Scanner {
                         "archive members were not scanned: this airlock version does not read 7z or tar",
                     ),
                 );
-                if matches!(detect::sniff(prefix), Kind::Tar) { "tar" } else { "7z" }
+                if matches!(detect::sniff(prefix), Kind::Tar) {
+                    "tar"
+                } else {
+                    "7z"
+                }
             }
             Kind::Gguf => "gguf",
             Kind::Hdf5 => "hdf5",
@@ -201,12 +210,24 @@ impl Scanner {
         true
     }
 
-    fn scan_pickle(&self, stream: &mut Layer<'_>, location: &Location, base: u64, out: &mut Vec<Finding>) {
+    fn scan_pickle(
+        &self,
+        stream: &mut Layer<'_>,
+        location: &Location,
+        base: u64,
+        out: &mut Vec<Finding>,
+    ) {
         let analysis = pickle::analyze(stream.reader(), &self.limits);
         findings::pickle(&self.policy, &analysis, location, base, out);
     }
 
-    fn scan_npy(&self, stream: &mut Layer<'_>, location: &Location, depth: u32, out: &mut Vec<Finding>) {
+    fn scan_npy(
+        &self,
+        stream: &mut Layer<'_>,
+        location: &Location,
+        depth: u32,
+        out: &mut Vec<Finding>,
+    ) {
         let mut reader = stream.reader();
         match numpy::read_header(&mut reader) {
             Ok(header) if header.is_object => {
@@ -223,14 +244,27 @@ impl Scanner {
                     findings::pickle(&self.policy, &analysis, location, header.header_len, out);
                 }
             }
-            Ok(_) => {}
-            Err(error) => out.push(
-                Finding::new(
-                    &rules::NPY501_NUMPY_MALFORMED,
-                    location.at(Some(error.offset()), None),
-                    format!("NumPy header could not be parsed: {error}"),
-                ),
-            ),
+            Ok(header) => {
+                // np.load reads exactly this many bytes; fewer means a truncated array.
+                if let Some(expected) = header.data_len {
+                    match io::copy(&mut (&mut reader).take(expected), &mut io::sink()) {
+                        Ok(found) if found < expected => out.push(Finding::new(
+                            &rules::NPY501_NUMPY_MALFORMED,
+                            location.at(Some(header.header_len + found), None),
+                            format!(
+                                "array data ends after {found} of the {expected} bytes its header declares"
+                            ),
+                        )),
+                        Ok(_) => {}
+                        Err(error) => out.push(read_error(location, &error)),
+                    }
+                }
+            }
+            Err(error) => out.push(Finding::new(
+                &rules::NPY501_NUMPY_MALFORMED,
+                location.at(Some(error.offset()), None),
+                format!("NumPy header could not be parsed: {error}"),
+            )),
         }
     }
 
@@ -245,12 +279,19 @@ impl Scanner {
         if !self.enter(depth, location, out) {
             return;
         }
-        let inner_location = location.member(ByteName::from(format!("<{}>", codec_name(codec)).as_str()));
+        let inner_location =
+            location.member(ByteName::from(format!("<{}>", codec_name(codec)).as_str()));
         let mut tap = ErrorTap::new(compress::decoder(codec, stream.reader(), &self.limits));
         let mut inner = Vec::new();
         {
             let mut layer = Layer::new(&mut tap);
-            self.scan_layer(&mut layer, &inner_location, depth + 1, &mut inner, &mut Vec::new());
+            self.scan_layer(
+                &mut layer,
+                &inner_location,
+                depth + 1,
+                &mut inner,
+                &mut Vec::new(),
+            );
             // Decode to the end so corruption after the part the parsers needed is seen too.
             if let Err(error) = io::copy(&mut layer.reader(), &mut io::sink()) {
                 let _ = error;
@@ -284,7 +325,9 @@ impl<'r> Layer<'r> {
     fn peek(&mut self) -> io::Result<&[u8]> {
         if !self.peeked {
             self.peeked = true;
-            (&mut *self.rest).take(SNIFF_LEN as u64).read_to_end(&mut self.prefix)?;
+            (&mut *self.rest)
+                .take(SNIFF_LEN as u64)
+                .read_to_end(&mut self.prefix)?;
         }
         Ok(&self.prefix)
     }

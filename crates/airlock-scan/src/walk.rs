@@ -21,7 +21,10 @@ pub(crate) fn collect(paths: &[PathBuf]) -> Walked {
         errors: Vec::new(),
     };
     for root in paths {
-        for entry in WalkDir::new(root).follow_root_links(true).sort_by_file_name() {
+        for entry in WalkDir::new(root)
+            .follow_root_links(true)
+            .sort_by_file_name()
+        {
             match entry {
                 Ok(entry) => {
                     let path = entry.path();
@@ -40,7 +43,10 @@ pub(crate) fn collect(paths: &[PathBuf]) -> Walked {
                     }
                 }
                 Err(error) => {
-                    let path = error.path().map(|p| p.to_path_buf()).unwrap_or_else(|| root.clone());
+                    let path = error
+                        .path()
+                        .map(|p| p.to_path_buf())
+                        .unwrap_or_else(|| root.clone());
                     walked.errors.push((path, error.to_string()));
                 }
             }

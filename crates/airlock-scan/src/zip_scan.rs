@@ -1,19 +1,20 @@
-//! Zip containers: every member scanned by content, every disagreement between the zip's
-//! two directories reported, members hidden from the forward walk read in a second pass.
+//! Zip containers: every member scanned by content, every disagreement between readers
+//! reported, and members the forward walk could not reach read in a second, seeking pass
+//! the way PyTorch would read them.
 
 use std::io::{self, BufReader};
 use std::path::Path;
 
 use airlock_core::{ByteName, Finding, Location, rules};
-use airlock_formats::zip::{self, Anomaly, Member};
+use airlock_formats::zip::{self, Anomaly, AnomalyClass, Member, MemberSummary, ZipReport};
 
 use crate::findings::{is_stop_rule, stop_finding};
 use crate::hashing::ErrorTap;
 use crate::scanner::{Layer, Scanner};
 
-/// A member that only the central directory names, to be read with a second, seeking pass.
-pub(crate) struct HiddenMember {
-    member: Member,
+/// Work left for the seeking pass over a top-level zip.
+pub(crate) struct Revisit {
+    report: ZipReport,
 }
 
 pub(crate) fn scan_zip(
@@ -22,36 +23,50 @@ pub(crate) fn scan_zip(
     location: &Location,
     depth: u32,
     out: &mut Vec<Finding>,
-    reread: &mut Vec<HiddenMember>,
+    revisit: &mut Vec<Revisit>,
 ) {
     if !scanner.enter(depth, location, out) {
         return;
     }
     let mut reader = stream.reader();
-    let report = zip::walk(&mut reader, &scanner.limits, &mut |member, data| {
+    let mut report = zip::walk(&mut reader, &scanner.limits, &mut |member, data| {
         scan_member(scanner, member, data, location, depth, out);
         Ok(())
     });
+    report_walk(&report, location, out);
+    let needs_second_pass = report.stopped.is_some() || !report.unvisited.is_empty();
+    if !needs_second_pass {
+        return;
+    }
+    if location.members.is_empty() {
+        // A file on disk: come back with a seekable reader once this pass is done.
+        report.members.shrink_to_fit();
+        revisit.push(Revisit { report });
+    } else {
+        // Nested archives arrive as streams that cannot seek back.
+        for member in &report.unvisited {
+            out.push(unreachable_member(member, location));
+        }
+    }
+}
+
+fn report_walk(report: &ZipReport, location: &Location, out: &mut Vec<Finding>) {
+    for summary in &report.members {
+        member_errors(summary, location, out);
+    }
     for anomaly in &report.anomalies {
         out.push(anomaly_finding(anomaly, location));
     }
     if let Some(stop) = &report.stopped {
         out.push(stop_finding(stop, location, 0, "zip"));
     }
-    for member in report.unvisited {
-        if location.members.is_empty() {
-            reread.push(HiddenMember { member });
-        } else {
-            // Nested archives arrive as streams that cannot seek back.
-            out.push(Finding::new(
-                &rules::ZIP501_ZIP_HEADER_MISMATCH,
-                location.at(Some(member.local_header_offset), None),
-                format!(
-                    "member `{}` is named only by the central directory and was not reached by the forward walk; its content was not scanned",
-                    ByteName::new(member.name.clone())
-                ),
-            ));
-        }
+}
+
+/// A member whose data broke while decoding: ZIP504, or the limit's rule.
+fn member_errors(summary: &MemberSummary, location: &Location, out: &mut Vec<Finding>) {
+    if let Some(error) = &summary.error {
+        let member_location = location.member(ByteName::new(summary.member.name.clone()));
+        out.push(stop_finding(error, &member_location, 0, "zip"));
     }
 }
 
@@ -68,60 +83,100 @@ fn scan_member(
     let mut inner = Vec::new();
     {
         let mut layer = Layer::new(&mut tap);
-        scanner.scan_layer(&mut layer, &member_location, depth + 1, &mut inner, &mut Vec::new());
+        scanner.scan_layer(
+            &mut layer,
+            &member_location,
+            depth + 1,
+            &mut inner,
+            &mut Vec::new(),
+        );
     }
-    if let Some(error) = tap.take_error() {
-        // The walker reports why the member's data broke; keep the layer above from
-        // reporting the same break again as a malformed pickle.
+    if tap.take_error().is_some() {
+        // The walk reports why the member's data broke (its summary's error); keep the
+        // parser on top from reporting the same break again as its own malformation.
         inner.retain(|finding| !is_stop_rule(finding.rule));
-        if airlock_formats::compress::limit_error(&error).is_some() {
-            out.push(crate::scanner::layer_error(&member_location, "zip member", &error));
-        }
     }
     out.extend(inner);
 }
 
-/// Second pass over a top-level zip for members the forward walk could not reach.
-pub(crate) fn rescan_hidden_members(
+/// Second pass over a top-level zip: the central directory as PyTorch's miniz finds it
+/// (when the forward walk stopped early), then every member the walk did not visit.
+pub(crate) fn revisit(
     scanner: &Scanner,
     path: &Path,
     location: &Location,
-    hidden: Vec<HiddenMember>,
+    work: Vec<Revisit>,
     out: &mut Vec<Finding>,
 ) {
-    for HiddenMember { member } in hidden {
-        let file = match fs_err::File::open(path) {
-            Ok(file) => file,
-            Err(error) => {
-                out.push(Finding::new(
-                    &rules::SCN501_FILE_UNREADABLE,
-                    location.clone(),
-                    format!("could not reopen to read hidden members: {error}"),
-                ));
-                return;
+    for Revisit { report } in work {
+        let open = || fs_err::File::open(path).map(BufReader::new);
+        let mut unvisited = report.unvisited.clone();
+        if report.stopped.is_some() {
+            match open().map_err(|e| e.to_string()).and_then(|file| {
+                zip::recover(file, &report, &scanner.limits).map_err(|e| e.to_string())
+            }) {
+                Ok(recovery) => {
+                    for anomaly in &recovery.anomalies {
+                        out.push(anomaly_finding(anomaly, location));
+                    }
+                    unvisited.extend(recovery.unvisited);
+                }
+                // No readable central directory: PyTorch cannot open the file either,
+                // and the walk's stop is already reported.
+                Err(_) => {}
             }
-        };
-        let result = zip::read_member_at(
-            BufReader::new(file),
-            member.local_header_offset,
-            &scanner.limits,
-            &mut |found, data| {
-                scan_member(scanner, found, data, location, 1, out);
+        }
+        for member in unvisited {
+            let file = match open() {
+                Ok(file) => file,
+                Err(error) => {
+                    out.push(Finding::new(
+                        &rules::SCN501_FILE_UNREADABLE,
+                        location.clone(),
+                        format!("could not reopen to read hidden members: {error}"),
+                    ));
+                    return;
+                }
+            };
+            let read = zip::read_member(file, &member, &scanner.limits, &mut |found, data| {
+                scan_member(scanner, found, data, location, 0, out);
                 Ok(())
-            },
-        );
-        if let Err(error) = result {
-            out.push(stop_finding(&error, location, 0, "zip"));
+            });
+            match read {
+                Ok(read) => {
+                    member_errors(&read.summary, location, out);
+                    for anomaly in &read.anomalies {
+                        out.push(anomaly_finding(anomaly, location));
+                    }
+                }
+                Err(_) => out.push(unreachable_member(&member, location)),
+            }
         }
     }
 }
 
+fn unreachable_member(member: &Member, location: &Location) -> Finding {
+    Finding::new(
+        &rules::ZIP501_ZIP_HEADER_MISMATCH,
+        location.at(Some(member.local_header_offset), None),
+        format!(
+            "member `{}` is named only by the central directory and its data could not be reached; it was not scanned",
+            ByteName::new(member.name.clone())
+        ),
+    )
+}
+
 fn anomaly_finding(anomaly: &Anomaly, location: &Location) -> Finding {
-    let rule = match anomaly {
-        Anomaly::CrcMismatch { .. } => &rules::ZIP502_ZIP_CRC_MISMATCH,
-        Anomaly::FlagTrick { .. } => &rules::ZIP503_ZIP_FLAG_TRICK,
-        Anomaly::UnsupportedMethod { .. } => &rules::ZIP505_ZIP_UNSUPPORTED_METHOD,
+    let rule = match anomaly.class() {
+        AnomalyClass::Crc => &rules::ZIP502_ZIP_CRC_MISMATCH,
+        AnomalyClass::Flags => &rules::ZIP503_ZIP_FLAG_TRICK,
+        AnomalyClass::Structure => &rules::ZIP504_ZIP_MALFORMED,
+        AnomalyClass::Unsupported => &rules::ZIP505_ZIP_UNSUPPORTED_METHOD,
         _ => &rules::ZIP501_ZIP_HEADER_MISMATCH,
     };
-    Finding::new(rule, location.at(Some(anomaly.offset()), None), anomaly.to_string())
+    Finding::new(
+        rule,
+        location.at(Some(anomaly.offset()), None),
+        anomaly.to_string(),
+    )
 }

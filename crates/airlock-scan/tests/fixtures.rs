@@ -40,7 +40,10 @@ fn every_fixture_gets_exactly_its_expected_rules() {
     let scanner = scanner();
     let mut failures = Vec::new();
     let manifest = manifest();
-    assert!(manifest.fixture.len() > 50, "the fixture set looks incomplete");
+    assert!(
+        manifest.fixture.len() > 50,
+        "the fixture set looks incomplete"
+    );
     for fixture in &manifest.fixture {
         let path = fixtures_dir().join(&fixture.path);
         let report = scanner.scan_file(&path, &NoProgress);
@@ -62,16 +65,29 @@ fn every_fixture_gets_exactly_its_expected_rules() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} fixtures disagree:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} fixtures disagree:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn every_fixture_file_is_in_the_manifest() {
-    let listed: BTreeSet<PathBuf> = manifest().fixture.iter().map(|f| PathBuf::from(&f.path)).collect();
+    let listed: BTreeSet<PathBuf> = manifest()
+        .fixture
+        .iter()
+        .map(|f| PathBuf::from(&f.path))
+        .collect();
     let mut unlisted = Vec::new();
     for entry in walkdir::WalkDir::new(fixtures_dir()) {
         let entry = entry.unwrap();
-        let relative = entry.path().strip_prefix(fixtures_dir()).unwrap().to_path_buf();
+        let relative = entry
+            .path()
+            .strip_prefix(fixtures_dir())
+            .unwrap()
+            .to_path_buf();
         if entry.file_type().is_file()
             && !relative.starts_with("generate")
             && relative != Path::new("manifest.toml")
@@ -80,7 +96,10 @@ fn every_fixture_file_is_in_the_manifest() {
             unlisted.push(relative);
         }
     }
-    assert!(unlisted.is_empty(), "fixtures without a manifest entry: {unlisted:?}");
+    assert!(
+        unlisted.is_empty(),
+        "fixtures without a manifest entry: {unlisted:?}"
+    );
 }
 
 /// A tiny deterministic generator, so failures reproduce.

@@ -35,7 +35,11 @@ pub fn write(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> {
         .files
         .iter()
         .enumerate()
-        .flat_map(|(index, file)| file.findings.iter().map(move |finding| result(finding, index)))
+        .flat_map(|(index, file)| {
+            file.findings
+                .iter()
+                .map(move |finding| result(finding, index))
+        })
         .collect();
     let document = json!({
         "$schema": SCHEMA,
@@ -102,7 +106,9 @@ fn result(finding: &Finding, artifact_index: usize) -> Value {
     if let Some(evidence) = &finding.evidence {
         message.push_str(&format!(" ({evidence})"));
     }
-    let rule_index = rules::ALL.iter().position(|rule| rule.code == finding.rule.code);
+    let rule_index = rules::ALL
+        .iter()
+        .position(|rule| rule.code == finding.rule.code);
     let mut properties = json!({ "severity": finding.severity.as_str() });
     if !location.members.is_empty() {
         properties["members"] = json!(location.members);

@@ -20,7 +20,12 @@ pub fn write(out: &mut dyn Write, report: &ScanReport, context: &RenderContext) 
         if let Some(evidence) = &finding.evidence {
             writeln!(out, "  evidence: {evidence}")?;
         }
-        writeln!(out, "  rule: {} ({})", finding.rule.name, finding.rule.doc_url())?;
+        writeln!(
+            out,
+            "  rule: {} ({})",
+            finding.rule.name,
+            finding.rule.doc_url()
+        )?;
         writeln!(out)?;
     }
     let counts = report.counts();

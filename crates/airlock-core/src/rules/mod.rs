@@ -177,21 +177,46 @@ mod tests {
         let mut sorted = codes.clone();
         sorted.sort_unstable();
         sorted.dedup();
-        assert_eq!(codes, sorted, "ALL must be sorted by code without duplicates");
+        assert_eq!(
+            codes, sorted,
+            "ALL must be sorted by code without duplicates"
+        );
         for rule in ALL {
             let (prefix, digits) = rule.code.split_at(3);
-            assert!(prefix.chars().all(|c| c.is_ascii_uppercase()), "{}", rule.code);
-            assert!(digits.len() == 3 && digits.chars().all(|c| c.is_ascii_digit()), "{}", rule.code);
             assert!(
-                rule.name.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()),
+                prefix.chars().all(|c| c.is_ascii_uppercase()),
+                "{}",
+                rule.code
+            );
+            assert!(
+                digits.len() == 3 && digits.chars().all(|c| c.is_ascii_digit()),
+                "{}",
+                rule.code
+            );
+            assert!(
+                rule.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()),
                 "{} name must be kebab-case",
                 rule.code
             );
             for banned in ["avoid-", "use-", "do-not-"] {
-                assert!(!rule.name.starts_with(banned), "{} is named for a fix", rule.code);
+                assert!(
+                    !rule.name.starts_with(banned),
+                    "{} is named for a fix",
+                    rule.code
+                );
             }
-            assert!(!rule.title.ends_with('.'), "{} title ends with a period", rule.code);
-            assert!(!rule.references.is_empty(), "{} has no references", rule.code);
+            assert!(
+                !rule.title.ends_with('.'),
+                "{} title ends with a period",
+                rule.code
+            );
+            assert!(
+                !rule.references.is_empty(),
+                "{} has no references",
+                rule.code
+            );
         }
     }
 
@@ -202,7 +227,10 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), ALL.len());
         assert_eq!(find("pkl101").map(|r| r.code), Some("PKL101"));
-        assert_eq!(find("pickle-unknown-global").map(|r| r.code), Some("PKL201"));
+        assert_eq!(
+            find("pickle-unknown-global").map(|r| r.code),
+            Some("PKL201")
+        );
         assert!(find("XXX999").is_none());
     }
 }
