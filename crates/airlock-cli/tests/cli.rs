@@ -41,7 +41,15 @@ fn stdout_json(output: &Output) -> serde_json::Value {
     })
 }
 
-const BENIGN: &str = "fixtures/pickle/benign";
+const BENIGN: &str = "fixtures/torch/benign";
+/// Every fixture family (not `fixtures/` itself, which may hold the generator's venv).
+const ALL_FIXTURES: [&str; 5] = [
+    "fixtures/pickle",
+    "fixtures/torch",
+    "fixtures/zip",
+    "fixtures/joblib",
+    "fixtures/numpy",
+];
 const MALICIOUS: &str = "fixtures/pickle/malicious";
 
 #[test]
@@ -102,15 +110,15 @@ fn json_report_has_digests_and_findings() {
 }
 
 #[test]
-fn fail_on_critical_lets_high_findings_pass() {
-    let output = airlock(&["scan", "fixtures", "--format", "json", "--fail-on", "info"]);
-    assert_eq!(output.status.code(), Some(1));
-    let report = stdout_json(&output);
-    let counts = &report["summary"]["findings"];
-    assert!(counts["critical"].as_u64().unwrap() > 0);
-    // Only files whose worst finding is below critical.
-    let benign = airlock(&["scan", BENIGN, "--fail-on", "info"]);
-    assert_eq!(benign.status.code(), Some(0));
+fn fail_on_sets_the_threshold() {
+    // Malformed pickles are high, not critical.
+    let malformed = "fixtures/pickle/malformed";
+    assert_eq!(airlock(&["scan", malformed]).status.code(), Some(1));
+    assert_eq!(airlock(&["scan", malformed, "--fail-on", "critical"]).status.code(), Some(0));
+    // An unknown import is medium: it passes the default threshold, fails `--fail-on medium`.
+    let unknown = "fixtures/pickle/benign/unknown-global-custom-class.pkl";
+    assert_eq!(airlock(&["scan", unknown]).status.code(), Some(0));
+    assert_eq!(airlock(&["scan", unknown, "--fail-on", "medium"]).status.code(), Some(1));
 }
 
 #[test]
@@ -120,7 +128,9 @@ fn sarif_output_validates_against_the_official_schema() {
     let schema: serde_json::Value =
         serde_json::from_slice(&std::fs::read(schema_path).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let output = airlock(&["scan", "fixtures", "--format", "sarif"]);
+    let mut args = vec!["scan", "--format", "sarif"];
+    args.extend(ALL_FIXTURES);
+    let output = airlock(&args);
     assert_eq!(output.status.code(), Some(1));
     let sarif = stdout_json(&output);
     let errors: Vec<String> = validator

@@ -965,10 +965,10 @@ fn joblib_array_data_that_is_a_pickle_is_reported() {
 
 #[test]
 fn joblib_sizing_survives_retention_pressure() {
-    // Half a million empty tuples (enough retained detail to fill the store's head), then
-    // numpy.dtype('f8') made and memoized, then a million more tuples (the dtype ages out
-    // of the recent window), then a wrapper that reuses the dtype through BINGET.
-    let filler = b")0".repeat(500_000);
+    // 450k tuples (36 MB of retained detail: more than the store's head), then
+    // numpy.dtype('f8') made and memoized, then 900k more tuples (the dtype ages out of
+    // the recent window), then a wrapper that reuses the dtype through BINGET.
+    let filler = b"NNN\x870".repeat(450_000);
     let data = cat(&[
         b"\x80\x02",
         &filler,

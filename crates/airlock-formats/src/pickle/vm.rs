@@ -422,8 +422,7 @@ impl Cx<'_> {
         }
         // dtype and joblib wrapper objects are read again much later (a dtype is shared
         // through the memo by every array of its type): keep them permanently.
-        let perm = false
-            && self.mode == Mode::Full
+        let perm = self.mode == Mode::Full
             && joblib::is_special_call(&self.m.store, &self.a.imports, &callee, &args);
         let info = self.m.store.new_obj(
             ObjInfo {

@@ -1,0 +1,141 @@
+//! Every rule in the registry must be produced by something real: a fixture of
+//! `fixtures/manifest.toml`, or one of the crafted cases below (limits set low, inputs
+//! that cannot be committed as files). A rule nothing triggers would be a check that is
+//! listed but not implemented.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use airlock_core::rules;
+use airlock_scan::config::LimitsConfig;
+use airlock_scan::{NoProgress, ScanConfig, Scanner};
+
+fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(path)
+}
+
+fn scanner_with(limits: LimitsConfig) -> Scanner {
+    Scanner::new(&ScanConfig {
+        limits,
+        ..ScanConfig::default()
+    })
+    .unwrap()
+}
+
+fn codes(scanner: &Scanner, path: &Path) -> BTreeSet<&'static str> {
+    scanner
+        .scan_file(path, &NoProgress)
+        .findings
+        .iter()
+        .map(|f| f.rule.code)
+        .collect()
+}
+
+fn codes_of_bytes(scanner: &Scanner, bytes: &[u8]) -> BTreeSet<&'static str> {
+    scanner.scan_bytes("crafted", bytes).iter().map(|f| f.rule.code).collect()
+}
+
+/// Each crafted case: the rule it must produce, and the codes it produced.
+fn crafted_cases() -> Vec<(&'static str, BTreeSet<&'static str>)> {
+    let dict = fixture("pickle/benign/dict-protocol-4.pkl");
+    let mut cases = vec![
+        (
+            "PKL901",
+            codes(&scanner_with(LimitsConfig { max_opcodes: Some(3), ..Default::default() }), &dict),
+        ),
+        (
+            "PKL902",
+            codes(&scanner_with(LimitsConfig { max_memo: Some(1), ..Default::default() }), &dict),
+        ),
+        (
+            "PKL903",
+            codes(&scanner_with(LimitsConfig { max_stack: Some(2), ..Default::default() }), &dict),
+        ),
+        (
+            "PKL905",
+            codes(&scanner_with(LimitsConfig { max_pickle_bytes: Some(8), ..Default::default() }), &dict),
+        ),
+        (
+            "ZIP901",
+            codes(
+                &scanner_with(LimitsConfig { max_archive_entries: Some(2), ..Default::default() }),
+                &fixture("torch/benign/state-dict.pt"),
+            ),
+        ),
+        (
+            "SCN901",
+            codes(
+                &scanner_with(LimitsConfig { max_decompressed_bytes: Some(64), ..Default::default() }),
+                &fixture("joblib/benign/B26-pipeline-gzip.joblib"),
+            ),
+        ),
+        (
+            "SCN902",
+            codes(
+                &scanner_with(LimitsConfig { max_depth: Some(1), ..Default::default() }),
+                &fixture("zip/malicious/B28-zip-in-zip.zip"),
+            ),
+        ),
+    ];
+    // Open MARKs nested past the bound: PROTO 2, 20 × MARK, STOP.
+    let mut marks = vec![0x80, 2];
+    marks.extend([b'('; 20]);
+    marks.push(b'.');
+    cases.push((
+        "PKL904",
+        codes_of_bytes(&scanner_with(LimitsConfig { max_nesting: Some(4), ..Default::default() }), &marks),
+    ));
+    // A tar archive: recognised, not yet read.
+    let mut tar = vec![0u8; 1024];
+    tar[..8].copy_from_slice(b"model.pt");
+    tar[257..262].copy_from_slice(b"ustar");
+    cases.push(("SCN201", codes_of_bytes(&scanner_with(LimitsConfig::default()), &tar)));
+    // A directory handed to scan_file opens but cannot be read.
+    let dir = tempfile::tempdir().unwrap();
+    cases.push(("SCN501", codes(&scanner_with(LimitsConfig::default()), dir.path())));
+    // A gzip layer cut short.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&std::fs::read(&dict).unwrap()).unwrap();
+    let gz = gz.finish().unwrap();
+    cases.push((
+        "SCN502",
+        codes_of_bytes(&scanner_with(LimitsConfig::default()), &gz[..gz.len() - 12]),
+    ));
+    cases
+}
+
+#[test]
+fn crafted_cases_produce_their_rule() {
+    for (code, got) in crafted_cases() {
+        assert!(got.contains(code), "{code} not produced; got {got:?}");
+    }
+}
+
+#[test]
+fn every_registered_rule_is_produced_by_something() {
+    #[derive(serde::Deserialize)]
+    struct Manifest {
+        fixture: Vec<Entry>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        path: String,
+    }
+    let manifest: Manifest =
+        toml::from_str(&std::fs::read_to_string(fixture("manifest.toml")).unwrap()).unwrap();
+    let scanner = scanner_with(LimitsConfig::default());
+    let mut produced: BTreeSet<&str> = BTreeSet::new();
+    for entry in manifest.fixture {
+        produced.extend(codes(&scanner, &fixture(&entry.path)));
+    }
+    for (_, got) in crafted_cases() {
+        produced.extend(got);
+    }
+    let missing: Vec<&str> = rules::ALL
+        .iter()
+        .map(|rule| rule.code)
+        .filter(|code| !produced.contains(code))
+        .collect();
+    assert!(missing.is_empty(), "rules no fixture or crafted case produces: {missing:?}");
+}
