@@ -34,7 +34,7 @@ pub(crate) fn scan_zip(
         Ok(())
     });
     report_walk(&report, location, out);
-    let needs_second_pass = report.stopped.is_some() || !report.unvisited.is_empty();
+    let needs_second_pass = needs_recovery(&report) || !report.unvisited.is_empty();
     if !needs_second_pass {
         return;
     }
@@ -48,6 +48,12 @@ pub(crate) fn scan_zip(
             out.push(unreachable_member(member, location));
         }
     }
+}
+
+/// The forward walk stopped before the end record: only the central directory, read
+/// from the end as miniz does, can say which members PyTorch would still load.
+fn needs_recovery(report: &ZipReport) -> bool {
+    report.stopped.is_some() && !report.end_record_found
 }
 
 fn report_walk(report: &ZipReport, location: &Location, out: &mut Vec<Finding>) {
@@ -111,7 +117,7 @@ pub(crate) fn revisit(
     for Revisit { report } in work {
         let open = || fs_err::File::open(path).map(BufReader::new);
         let mut unvisited = report.unvisited.clone();
-        if report.stopped.is_some() {
+        if needs_recovery(&report) {
             match open().map_err(|e| e.to_string()).and_then(|file| {
                 zip::recover(file, &report, &scanner.limits).map_err(|e| e.to_string())
             }) {
