@@ -114,11 +114,21 @@ fn fail_on_sets_the_threshold() {
     // Malformed pickles are high, not critical.
     let malformed = "fixtures/pickle/malformed";
     assert_eq!(airlock(&["scan", malformed]).status.code(), Some(1));
-    assert_eq!(airlock(&["scan", malformed, "--fail-on", "critical"]).status.code(), Some(0));
+    assert_eq!(
+        airlock(&["scan", malformed, "--fail-on", "critical"])
+            .status
+            .code(),
+        Some(0)
+    );
     // An unknown import is medium: it passes the default threshold, fails `--fail-on medium`.
     let unknown = "fixtures/pickle/benign/unknown-global-custom-class.pkl";
     assert_eq!(airlock(&["scan", unknown]).status.code(), Some(0));
-    assert_eq!(airlock(&["scan", unknown, "--fail-on", "medium"]).status.code(), Some(1));
+    assert_eq!(
+        airlock(&["scan", unknown, "--fail-on", "medium"])
+            .status
+            .code(),
+        Some(1)
+    );
 }
 
 #[test]

@@ -21,6 +21,14 @@ pub(crate) fn is_stop_rule(rule: &Rule) -> bool {
     .contains(&rule.code)
 }
 
+/// Opcodes that call a container method (`extend`, `__setitem__`, `add`) on their target.
+fn is_container_opcode(opcode: &str) -> bool {
+    matches!(
+        opcode,
+        "APPEND" | "APPENDS" | "SETITEM" | "SETITEMS" | "ADDITEMS"
+    )
+}
+
 /// Findings for one analysed pickle stream. `base` is the stream's offset inside the
 /// layer `location` names (non-zero for the pickle after a `.npy` header).
 pub(crate) fn pickle(
@@ -36,6 +44,16 @@ pub(crate) fn pickle(
     let mut calls: HashMap<(&str, &str), String> = HashMap::new();
     for call in &analysis.calls {
         match &call.callee {
+            Callee::Global { module, name } if is_container_opcode(call.opcode) => out.push(
+                // APPEND(S)/SETITEM(S)/ADDITEMS on an imported global mutate shared state
+                // (`sys.modules['x'] = …`), just as BUILD does.
+                Finding::new(
+                    &rules::PKL111_PICKLE_BUILD_ON_GLOBAL,
+                    at(&call.at),
+                    format!("{} mutates the imported `{module}.{name}`", call.opcode),
+                )
+                .with_evidence(format!("arguments {}", call.args)),
+            ),
             Callee::Global { module, name } => {
                 let discarded = if call.discarded {
                     ", result discarded"

@@ -92,7 +92,7 @@ impl Scanner {
         let mut reread = Vec::new();
         let format = {
             let mut buffered = BufReader::with_capacity(READ_BUFFER, &mut hashing);
-            let mut stream = Layer::new(&mut buffered);
+            let mut stream = Layer::new(&mut buffered, Origin::File);
             let format = self.scan_layer(&mut stream, &location, 0, &mut findings, &mut reread);
             // Whatever the parsers did not need is still hashed: drain the buffer first.
             if let Err(error) = io::copy(&mut buffered, &mut io::sink()) {
@@ -125,7 +125,7 @@ impl Scanner {
         let location = Location::file(ByteName::from(name));
         let mut findings = Vec::new();
         let mut reader = bytes;
-        let mut stream = Layer::new(&mut reader);
+        let mut stream = Layer::new(&mut reader, Origin::File);
         self.scan_layer(&mut stream, &location, 0, &mut findings, &mut Vec::new());
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         findings
@@ -141,6 +141,7 @@ impl Scanner {
         out: &mut Vec<Finding>,
         reread: &mut Vec<zip_scan::Revisit>,
     ) -> &'static str {
+        let origin = stream.origin;
         let prefix = match stream.peek() {
             Ok(prefix) => prefix,
             Err(error) => {
@@ -157,14 +158,7 @@ impl Scanner {
                 self.scan_npy(stream, location, depth, out);
                 "npy"
             }
-            Kind::Compressed(codec) => {
-                self.scan_compressed(codec, stream, location, depth, out);
-                codec_name(codec)
-            }
-            Kind::Pickle => {
-                self.scan_pickle(stream, location, 0, out);
-                "pickle"
-            }
+            Kind::Compressed(codec) => self.scan_compressed(codec, stream, location, depth, out),
             Kind::SevenZip | Kind::Tar => {
                 out.push(
                     Finding::new(
@@ -182,13 +176,16 @@ impl Scanner {
             Kind::Gguf => "gguf",
             Kind::Hdf5 => "hdf5",
             Kind::Safetensors => "safetensors",
-            Kind::Unknown => {
-                if pickle::looks_like_pickle(prefix) {
-                    self.scan_pickle(stream, location, 0, out);
-                    "pickle"
-                } else {
-                    "unknown"
-                }
+            // A PROTO magic is two bytes, which tensor data inside a checkpoint starts
+            // with by chance about once in 10,000 members: there the prefix must also
+            // parse like a pickle. Files and decoded streams are taken at their word.
+            Kind::Pickle if origin != Origin::ArchiveMember => {
+                self.scan_pickle(stream, location, 0, out);
+                "pickle"
+            }
+            Kind::Pickle | Kind::Unknown if pickle::looks_like_pickle(prefix) => {
+                self.scan_pickle(stream, location, 0, out);
+                "pickle"
             }
             _ => "unknown",
         }
@@ -268,6 +265,7 @@ impl Scanner {
         }
     }
 
+    /// Scans a compressed layer; returns the name of the layer's format.
     fn scan_compressed(
         &self,
         codec: Codec,
@@ -275,34 +273,56 @@ impl Scanner {
         location: &Location,
         depth: u32,
         out: &mut Vec<Finding>,
-    ) {
+    ) -> &'static str {
         if !self.enter(depth, location, out) {
-            return;
+            return codec.name();
         }
-        let inner_location =
-            location.member(ByteName::from(format!("<{}>", codec_name(codec)).as_str()));
+        let origin = stream.origin;
+        let inner_location = location.member(ByteName::from(format!("<{codec}>").as_str()));
         let mut tap = ErrorTap::new(compress::decoder(codec, stream.reader(), &self.limits));
         let mut inner = Vec::new();
-        {
-            let mut layer = Layer::new(&mut tap);
-            self.scan_layer(
+        let inner_format = {
+            let mut layer = Layer::new(&mut tap, Origin::Decoded);
+            let format = self.scan_layer(
                 &mut layer,
                 &inner_location,
                 depth + 1,
                 &mut inner,
                 &mut Vec::new(),
             );
-            // Decode to the end so corruption after the part the parsers needed is seen too.
-            if let Err(error) = io::copy(&mut layer.reader(), &mut io::sink()) {
-                let _ = error;
-            }
-        }
+            // Decode to the end so corruption past what the parsers needed is seen too;
+            // the tap keeps the error.
+            let _ = io::copy(&mut layer.reader(), &mut io::sink());
+            format
+        };
         if let Some(error) = tap.take_error() {
+            // zlib and lzma-alone magics are two or three bytes, which tensor data inside a
+            // checkpoint starts with by chance: there, a stream that breaks before decoding
+            // into anything recognisable is opaque data, not a corrupt layer.
+            if origin == Origin::ArchiveMember
+                && matches!(codec, Codec::Zlib | Codec::Lzma)
+                && inner_format == "unknown"
+                && compress::limit_error(&error).is_none()
+            {
+                return "unknown";
+            }
             inner.retain(|finding| !is_stop_rule(finding.rule));
-            out.push(layer_error(&inner_location, codec_name(codec), &error));
+            out.push(layer_error(&inner_location, codec.name(), &error));
         }
         out.extend(inner);
+        codec.name()
     }
+}
+
+/// Where a layer's bytes come from, which decides how much a short magic is trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// A file on disk (or bytes handed to [`Scanner::scan_bytes`]).
+    File,
+    /// The content of an archive member: in a checkpoint, mostly raw tensor data.
+    ArchiveMember,
+    /// The output of a decompression layer.
+    Decoded,
 }
 
 /// A layer's byte stream with its first bytes peeked for format detection.
@@ -310,14 +330,16 @@ pub(crate) struct Layer<'r> {
     prefix: Vec<u8>,
     peeked: bool,
     rest: &'r mut dyn Read,
+    origin: Origin,
 }
 
 impl<'r> Layer<'r> {
-    pub(crate) fn new(rest: &'r mut dyn Read) -> Self {
+    pub(crate) fn new(rest: &'r mut dyn Read, origin: Origin) -> Self {
         Layer {
             prefix: Vec::new(),
             peeked: false,
             rest,
+            origin,
         }
     }
 
@@ -335,17 +357,6 @@ impl<'r> Layer<'r> {
     /// The whole layer from its first byte, peeked part included.
     pub(crate) fn reader(&mut self) -> impl Read + '_ {
         Cursor::new(std::mem::take(&mut self.prefix)).chain(&mut *self.rest)
-    }
-}
-
-fn codec_name(codec: Codec) -> &'static str {
-    match codec {
-        Codec::Gzip => "gzip",
-        Codec::Zlib => "zlib",
-        Codec::Xz => "xz",
-        Codec::Lzma => "lzma",
-        Codec::Bzip2 => "bzip2",
-        Codec::Lz4 => "lz4",
     }
 }
 

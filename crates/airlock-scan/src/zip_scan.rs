@@ -10,7 +10,7 @@ use airlock_formats::zip::{self, Anomaly, AnomalyClass, Member, MemberSummary, Z
 
 use crate::findings::{is_stop_rule, stop_finding};
 use crate::hashing::ErrorTap;
-use crate::scanner::{Layer, Scanner};
+use crate::scanner::{Layer, Origin, Scanner};
 
 /// Work left for the seeking pass over a top-level zip.
 pub(crate) struct Revisit {
@@ -88,7 +88,7 @@ fn scan_member(
     let mut tap = ErrorTap::new(data);
     let mut inner = Vec::new();
     {
-        let mut layer = Layer::new(&mut tap);
+        let mut layer = Layer::new(&mut tap, Origin::ArchiveMember);
         scanner.scan_layer(
             &mut layer,
             &member_location,

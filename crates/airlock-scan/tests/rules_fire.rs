@@ -12,7 +12,9 @@ use airlock_scan::config::LimitsConfig;
 use airlock_scan::{NoProgress, ScanConfig, Scanner};
 
 fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(path)
 }
 
 fn scanner_with(limits: LimitsConfig) -> Scanner {
@@ -33,7 +35,11 @@ fn codes(scanner: &Scanner, path: &Path) -> BTreeSet<&'static str> {
 }
 
 fn codes_of_bytes(scanner: &Scanner, bytes: &[u8]) -> BTreeSet<&'static str> {
-    scanner.scan_bytes("crafted", bytes).iter().map(|f| f.rule.code).collect()
+    scanner
+        .scan_bytes("crafted", bytes)
+        .iter()
+        .map(|f| f.rule.code)
+        .collect()
 }
 
 /// Each crafted case: the rule it must produce, and the codes it produced.
@@ -42,38 +48,71 @@ fn crafted_cases() -> Vec<(&'static str, BTreeSet<&'static str>)> {
     let mut cases = vec![
         (
             "PKL901",
-            codes(&scanner_with(LimitsConfig { max_opcodes: Some(3), ..Default::default() }), &dict),
+            codes(
+                &scanner_with(LimitsConfig {
+                    max_opcodes: Some(3),
+                    ..Default::default()
+                }),
+                &dict,
+            ),
         ),
         (
             "PKL902",
-            codes(&scanner_with(LimitsConfig { max_memo: Some(1), ..Default::default() }), &dict),
+            codes(
+                &scanner_with(LimitsConfig {
+                    max_memo: Some(1),
+                    ..Default::default()
+                }),
+                &dict,
+            ),
         ),
         (
             "PKL903",
-            codes(&scanner_with(LimitsConfig { max_stack: Some(2), ..Default::default() }), &dict),
+            codes(
+                &scanner_with(LimitsConfig {
+                    max_stack: Some(2),
+                    ..Default::default()
+                }),
+                &dict,
+            ),
         ),
         (
             "PKL905",
-            codes(&scanner_with(LimitsConfig { max_pickle_bytes: Some(8), ..Default::default() }), &dict),
+            codes(
+                &scanner_with(LimitsConfig {
+                    max_pickle_bytes: Some(8),
+                    ..Default::default()
+                }),
+                &dict,
+            ),
         ),
         (
             "ZIP901",
             codes(
-                &scanner_with(LimitsConfig { max_archive_entries: Some(2), ..Default::default() }),
+                &scanner_with(LimitsConfig {
+                    max_archive_entries: Some(2),
+                    ..Default::default()
+                }),
                 &fixture("torch/benign/state-dict.pt"),
             ),
         ),
         (
             "SCN901",
             codes(
-                &scanner_with(LimitsConfig { max_decompressed_bytes: Some(64), ..Default::default() }),
+                &scanner_with(LimitsConfig {
+                    max_decompressed_bytes: Some(64),
+                    ..Default::default()
+                }),
                 &fixture("joblib/benign/B26-pipeline-gzip.joblib"),
             ),
         ),
         (
             "SCN902",
             codes(
-                &scanner_with(LimitsConfig { max_depth: Some(1), ..Default::default() }),
+                &scanner_with(LimitsConfig {
+                    max_depth: Some(1),
+                    ..Default::default()
+                }),
                 &fixture("zip/malicious/B28-zip-in-zip.zip"),
             ),
         ),
@@ -84,16 +123,28 @@ fn crafted_cases() -> Vec<(&'static str, BTreeSet<&'static str>)> {
     marks.push(b'.');
     cases.push((
         "PKL904",
-        codes_of_bytes(&scanner_with(LimitsConfig { max_nesting: Some(4), ..Default::default() }), &marks),
+        codes_of_bytes(
+            &scanner_with(LimitsConfig {
+                max_nesting: Some(4),
+                ..Default::default()
+            }),
+            &marks,
+        ),
     ));
     // A tar archive: recognised, not yet read.
     let mut tar = vec![0u8; 1024];
     tar[..8].copy_from_slice(b"model.pt");
     tar[257..262].copy_from_slice(b"ustar");
-    cases.push(("SCN201", codes_of_bytes(&scanner_with(LimitsConfig::default()), &tar)));
+    cases.push((
+        "SCN201",
+        codes_of_bytes(&scanner_with(LimitsConfig::default()), &tar),
+    ));
     // A directory handed to scan_file opens but cannot be read.
     let dir = tempfile::tempdir().unwrap();
-    cases.push(("SCN501", codes(&scanner_with(LimitsConfig::default()), dir.path())));
+    cases.push((
+        "SCN501",
+        codes(&scanner_with(LimitsConfig::default()), dir.path()),
+    ));
     // A gzip layer cut short.
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(&std::fs::read(&dict).unwrap()).unwrap();
@@ -137,5 +188,8 @@ fn every_registered_rule_is_produced_by_something() {
         .map(|rule| rule.code)
         .filter(|code| !produced.contains(code))
         .collect();
-    assert!(missing.is_empty(), "rules no fixture or crafted case produces: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "rules no fixture or crafted case produces: {missing:?}"
+    );
 }

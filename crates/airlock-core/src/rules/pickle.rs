@@ -217,9 +217,10 @@ pub const PKL111_PICKLE_BUILD_ON_GLOBAL: Rule = Rule {
     code: "PKL111",
     name: "pickle-build-on-global",
     severity: Severity::High,
-    title: "Pickle sets attributes on an imported object",
+    title: "Pickle mutates an imported object",
     finds: "A BUILD opcode whose target is an imported global (a class, function or module) rather than \
-an object the pickle created.",
+an object the pickle created; likewise APPEND(S), SETITEM(S) or ADDITEMS applied to an imported global, \
+which call its `extend`, `__setitem__` or `add` (`sys.modules[\"os\"] = …`).",
     why: "BUILD on a global calls `setattr` on shared interpreter state: it can replace a function of an \
 allowlisted module with a dangerous one, or plant names that later imports resolve (modelscan #85, #330). \
 That is also how Sleepy Pickle style payloads tamper with a model in memory.",
