@@ -5,7 +5,9 @@
 use std::io::Read;
 use std::time::Instant;
 
-use airlock_formats::pickle::{Call, Callee, Encoding, StreamAnalysis, analyze, looks_like_pickle};
+use airlock_formats::pickle::{
+    Call, Callee, Encoding, StreamAnalysis, analyze, looks_like_pickle, looks_like_pickle_in_data,
+};
 use airlock_formats::{FormatError, LimitKind, Limits};
 
 // --- Inputs written by Python ---------------------------------------------------------
@@ -1345,4 +1347,26 @@ fn dump_file() {
         a.opcodes as f64 / dt.as_secs_f64() / 1e6,
         peak_rss_kib()
     );
+}
+
+#[test]
+fn in_data_a_proto_magic_must_also_parse() {
+    // Real pickles and a payload followed by garbage still count.
+    for s in [BENIGN_P2, BENIGN_P4, INNER] {
+        assert!(looks_like_pickle_in_data(s));
+    }
+    let mut broken = b"\x80\x02cposix\nsystem\nX\x04\x00\x00\x00echo\x85R".to_vec();
+    broken.extend_from_slice(b"\xff\xfe\xfd");
+    assert!(looks_like_pickle_in_data(&broken));
+    // Float data that happens to start with PROTO 2 or 4 does not.
+    for data in [
+        &b"\x80\x02B\x99\x01\x3f\x7a\x10\xc0\x3e\x00\x01\x02\x03\xa1\xb2\xc3\xd4"[..],
+        b"\x80\x04\x83?\xfc\xac(@N\xa7\xb5\xbf\x00\xdb\x14@",
+    ] {
+        assert!(
+            looks_like_pickle(data),
+            "the lenient check takes PROTO at its word"
+        );
+        assert!(!looks_like_pickle_in_data(data), "{data:?}");
+    }
 }

@@ -308,8 +308,11 @@ impl ImportPolicy {
     }
 }
 
+/// A `(module, name)` pair.
+type Global = (&'static str, &'static str);
+
 /// Python 2 names that Python 3's unpickler renames (`_compat_pickle.NAME_MAPPING`).
-const PY2_NAMES: &[((&str, &str), (&str, &str))] = &[
+const PY2_NAMES: &[(Global, Global)] = &[
     (("__builtin__", "xrange"), ("builtins", "range")),
     (("__builtin__", "unicode"), ("builtins", "str")),
     (("__builtin__", "basestring"), ("builtins", "str")),

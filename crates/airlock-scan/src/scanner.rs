@@ -177,13 +177,14 @@ impl Scanner {
             Kind::Hdf5 => "hdf5",
             Kind::Safetensors => "safetensors",
             // A PROTO magic is two bytes, which tensor data inside a checkpoint starts
-            // with by chance about once in 10,000 members: there the prefix must also
-            // parse like a pickle. Files and decoded streams are taken at their word.
-            Kind::Pickle if origin != Origin::ArchiveMember => {
-                self.scan_pickle(stream, location, 0, out);
-                "pickle"
-            }
-            Kind::Pickle | Kind::Unknown if pickle::looks_like_pickle(prefix) => {
+            // with by chance: there the prefix must also parse like a pickle.
+            Kind::Pickle | Kind::Unknown
+                if if origin == Origin::ArchiveMember {
+                    pickle::looks_like_pickle_in_data(prefix)
+                } else {
+                    pickle::looks_like_pickle(prefix)
+                } =>
+            {
                 self.scan_pickle(stream, location, 0, out);
                 "pickle"
             }

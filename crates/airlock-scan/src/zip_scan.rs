@@ -118,18 +118,15 @@ pub(crate) fn revisit(
         let open = || fs_err::File::open(path).map(BufReader::new);
         let mut unvisited = report.unvisited.clone();
         if needs_recovery(&report) {
-            match open().map_err(|e| e.to_string()).and_then(|file| {
+            // No readable central directory: PyTorch cannot open the file either, and
+            // the walk's stop is already reported.
+            if let Ok(recovery) = open().map_err(|e| e.to_string()).and_then(|file| {
                 zip::recover(file, &report, &scanner.limits).map_err(|e| e.to_string())
             }) {
-                Ok(recovery) => {
-                    for anomaly in &recovery.anomalies {
-                        out.push(anomaly_finding(anomaly, location));
-                    }
-                    unvisited.extend(recovery.unvisited);
+                for anomaly in &recovery.anomalies {
+                    out.push(anomaly_finding(anomaly, location));
                 }
-                // No readable central directory: PyTorch cannot open the file either,
-                // and the walk's stop is already reported.
-                Err(_) => {}
+                unvisited.extend(recovery.unvisited);
             }
         }
         for member in unvisited {

@@ -37,15 +37,7 @@ const NOT_PICKLE: &[&[u8]] = &[
 pub(crate) fn looks_like_pickle(prefix: &[u8]) -> bool {
     let prefix = prefix.get(..prefix.len().min(PREFIX)).unwrap_or(prefix);
     match prefix {
-        // A PROTO opcode is two bytes, so tensor data starts with one about once in
-        // 10,000 members (measured on random float32 and random bytes); it must also
-        // run like a pickle, or import a named global before it breaks (a payload
-        // followed by garbage, B8).
-        [PROTO, p, next, ..] => {
-            *p <= opcode::HIGHEST_PROTOCOL
-                && opcode::is_opcode(*next)
-                && (runs_cleanly(prefix) || imports_before_break(prefix))
-        }
+        [PROTO, p, next, ..] => *p <= opcode::HIGHEST_PROTOCOL && opcode::is_opcode(*next),
         [PROTO, ..] | [] => false,
         _ if NOT_PICKLE.iter().any(|m| prefix.starts_with(m)) => false,
         _ => starts_with_named_global(prefix) || runs_cleanly(prefix),
@@ -65,6 +57,17 @@ fn starts_with_named_global(prefix: &[u8]) -> bool {
             is_dotted_identifier(module) && is_dotted_identifier(name)
         }
         _ => false,
+    }
+}
+
+/// See [`super::looks_like_pickle_in_data`].
+pub(crate) fn looks_like_pickle_in_data(prefix: &[u8]) -> bool {
+    let prefix = prefix.get(..prefix.len().min(PREFIX)).unwrap_or(prefix);
+    match prefix {
+        [PROTO, ..] => {
+            looks_like_pickle(prefix) && (runs_cleanly(prefix) || imports_before_break(prefix))
+        }
+        _ => looks_like_pickle(prefix),
     }
 }
 
