@@ -634,15 +634,7 @@ impl<'a, 'v, R: Read> Walker<'a, 'v, R> {
 
     fn local(&mut self) -> Result<(), FormatError> {
         let offset = self.src.pos();
-        let count = self.members.len() as u64;
-        if count >= self.limits.max_archive_entries {
-            return Err(FormatError::LimitExceeded {
-                limit: LimitKind::ArchiveEntries,
-                value: count + 1,
-                max: self.limits.max_archive_entries,
-                offset,
-            });
-        }
+        entry_limit(self.members.len(), self.limits, offset)?;
         let h = read_local(&mut self.src)?;
         self.charge_name(h.name.len(), offset)?;
         header_checks(&h.name, h.flags, offset, &mut self.anomalies);
@@ -664,15 +656,7 @@ impl<'a, 'v, R: Read> Walker<'a, 'v, R> {
 
     fn central(&mut self) -> Result<(), FormatError> {
         let offset = self.src.pos();
-        let count = self.centrals.len() as u64;
-        if count >= self.limits.max_archive_entries {
-            return Err(FormatError::LimitExceeded {
-                limit: LimitKind::ArchiveEntries,
-                value: count + 1,
-                max: self.limits.max_archive_entries,
-                offset,
-            });
-        }
+        entry_limit(self.centrals.len(), self.limits, offset)?;
         let rec = read_central(&mut self.src)?;
         self.charge_name(rec.name.len(), offset)?;
         self.centrals.push(rec);
@@ -1192,4 +1176,18 @@ pub(crate) fn recover<R: Read + Seek>(
         }
     }
     Ok(recovery)
+}
+
+/// Refuses one more record once `count` records have reached the entry limit.
+fn entry_limit(count: usize, limits: &Limits, offset: u64) -> Result<(), FormatError> {
+    let count = count as u64;
+    if count >= limits.max_archive_entries {
+        return Err(FormatError::LimitExceeded {
+            limit: LimitKind::ArchiveEntries,
+            value: count + 1,
+            max: limits.max_archive_entries,
+            offset,
+        });
+    }
+    Ok(())
 }
