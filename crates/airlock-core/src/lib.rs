@@ -6,6 +6,7 @@
 //! no file format.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), warn(clippy::print_stdout, clippy::print_stderr))]
 
 mod finding;
 mod name;

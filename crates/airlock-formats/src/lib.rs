@@ -13,6 +13,7 @@
 //! does, never whether that is acceptable.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), warn(clippy::print_stdout, clippy::print_stderr))]
 #![cfg_attr(
     not(test),
     deny(

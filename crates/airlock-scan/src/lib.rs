@@ -7,6 +7,7 @@
 //! parsed always yields a finding; nothing ends in silence.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), warn(clippy::print_stdout, clippy::print_stderr))]
 
 pub mod config;
 pub mod error;

@@ -90,23 +90,20 @@ impl Scanner {
         let mut hashing = HashingReader::new(file, &on_read);
         let mut findings = Vec::new();
         let mut reread = Vec::new();
-        let format = {
+        let (format, complete) = {
             let mut buffered = BufReader::with_capacity(READ_BUFFER, &mut hashing);
             let mut stream = Layer::new(&mut buffered, Origin::File);
             let format = self.scan_layer(&mut stream, &location, 0, &mut findings, &mut reread);
-            // Whatever the parsers did not need is still hashed: drain the buffer first.
-            if let Err(error) = io::copy(&mut buffered, &mut io::sink()) {
-                findings.push(read_error(&location, &error));
+            // Parsers stop where their format ends (a legacy checkpoint's raw storages
+            // follow its pickles): read the rest so the digest covers the whole file.
+            let drained = io::copy(&mut buffered, &mut io::sink());
+            if let Err(error) = &drained {
+                findings.push(read_error(&location, error));
             }
-            format
+            (format, drained.is_ok())
         };
-        let (sha256, size) = match hashing.finish() {
-            Ok((digest, size)) => (Some(digest), size),
-            Err(error) => {
-                findings.push(read_error(&location, &error));
-                (None, 0)
-            }
-        };
+        let (digest, size) = hashing.finish();
+        let sha256 = complete.then_some(digest);
         if !reread.is_empty() {
             zip_scan::revisit(self, path, &location, reread, &mut findings);
         }

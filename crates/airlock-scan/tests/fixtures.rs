@@ -47,7 +47,15 @@ fn every_fixture_gets_exactly_its_expected_rules() {
     for fixture in &manifest.fixture {
         let path = fixtures_dir().join(&fixture.path);
         let report = scanner.scan_file(&path, &NoProgress);
-        assert!(report.sha256.is_some(), "{} was not hashed", fixture.path);
+        let bytes = std::fs::read(&path).unwrap();
+        let expected_digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+        assert_eq!(
+            report.sha256.as_deref(),
+            Some(expected_digest.as_str()),
+            "{}",
+            fixture.path
+        );
+        assert_eq!(report.size, bytes.len() as u64, "{}", fixture.path);
         let got: BTreeSet<&str> = report.findings.iter().map(|f| f.rule.code).collect();
         let want: BTreeSet<&str> = fixture.expect.iter().map(String::as_str).collect();
         if got != want {
