@@ -335,10 +335,12 @@ fn find_descriptor(
     } else {
         window.len().saturating_sub(LOOKAHEAD)
     };
-    // Every layout has a `P` at its start (signature) or 12 or 20 bytes in (the next
-    // record's signature): only those places are checked.
+    // Every layout has a `PK` signature at its start or 12 or 20 bytes in (the next
+    // record's signature): only those places are checked. Searching for the pair, not
+    // for `P` alone, makes candidates 256 times rarer in tensor data (a 1 GiB torch.save
+    // checkpoint went from 790 MB/s to the speed of hashing it).
     let mut best: Option<(usize, DataDescriptor, usize)> = None;
-    for j in memchr::memchr_iter(b'P', window) {
+    for j in memchr::memmem::find_iter(window, b"PK") {
         if best.as_ref().is_some_and(|b| j >= b.0 + 20) || j >= limit + 20 {
             break;
         }
