@@ -311,7 +311,7 @@ def expected_class(expect: list[str], sev: dict[str, str]) -> str:
     high = [c for c in expect if SEVERITY_RANK.get(sev.get(c, "high"), 3) >= 3]
     if not high:
         return "benign"
-    if all(c[3] == "5" for c in high):
+    if all(c[3] in "59" for c in high):  # malformed input, or a limit it hits
         return "malformed"
     return "malicious"
 

@@ -25,7 +25,7 @@ pub enum Command {
     ///
     /// Formats are detected by content, never by file name: raw and stacked pickles,
     /// PyTorch checkpoints (zip, legacy and TorchScript), joblib files (plain or
-    /// compressed), NumPy .npy/.npz, and zip archives nested in each other.
+    /// compressed), NumPy .npy/.npz, and zip and tar archives nested in each other.
     ///
     /// Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 when airlock
     /// itself could not run.

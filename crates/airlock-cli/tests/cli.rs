@@ -43,12 +43,14 @@ fn stdout_json(output: &Output) -> serde_json::Value {
 
 const BENIGN: &str = "fixtures/torch/benign";
 /// Every fixture family (not `fixtures/` itself, which may hold the generator's venv).
-const ALL_FIXTURES: [&str; 5] = [
+const ALL_FIXTURES: [&str; 7] = [
     "fixtures/pickle",
     "fixtures/torch",
     "fixtures/zip",
     "fixtures/joblib",
     "fixtures/numpy",
+    "fixtures/tar",
+    "fixtures/safetensors",
 ];
 const MALICIOUS: &str = "fixtures/pickle/malicious";
 

@@ -108,12 +108,21 @@ fn is_safetensors(prefix: &[u8]) -> bool {
         return false;
     };
     let n = u64::from_le_bytes(len);
-    if !(2..=SAFETENSORS_MAX_HEADER).contains(&n) || prefix.get(8) != Some(&b'{') {
+    // Loaders accept JSON whitespace before the `{`. Headers claiming more than the
+    // loaders' cap are still recognised, so the parser can report the claim.
+    let brace = prefix
+        .get(8..)
+        .unwrap_or_default()
+        .iter()
+        .take(64)
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .map(|i| i + 8);
+    if n < 2 || brace.and_then(|i| prefix.get(i)) != Some(&b'{') {
         return false;
     }
     let header_end = usize::try_from(n).map_or(prefix.len(), |n| n.saturating_add(8));
     let header = prefix
-        .get(9..header_end.min(prefix.len()))
+        .get(brace.unwrap_or(8) + 1..header_end.min(prefix.len()))
         .unwrap_or_default();
     match header.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'"') | Some(b'}') => true,

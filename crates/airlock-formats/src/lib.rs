@@ -29,7 +29,10 @@ pub mod detect;
 pub mod error;
 pub mod limits;
 pub mod numpy;
+pub mod paths;
 pub mod pickle;
+pub mod safetensors;
+pub mod tar;
 pub mod zip;
 
 pub use error::{FormatError, LimitKind};

@@ -3,11 +3,10 @@
 use std::collections::HashMap;
 
 use airlock_core::{ByteName, Finding, Location, Rule, rules};
-use airlock_formats::FormatError;
 use airlock_formats::pickle::{Callee, Encoding, Pos, StreamAnalysis};
+use airlock_formats::{FormatError, LimitKind};
 
 use crate::imports::{ImportPolicy, Verdict};
-use crate::scanner::limit_rule;
 
 /// Rules that say "this layer stopped parsing early"; dropped when the layer below already
 /// failed, so one break is reported once.
@@ -187,25 +186,81 @@ pub(crate) fn pickle(
     }
 
     if let Some(stop) = &analysis.stopped {
-        out.push(stop_finding(stop, location, base, "pickle"));
+        out.push(stop_finding(stop, location, base, &PICKLE_STOP));
     }
 }
+
+/// Which rules a parser's early stop maps to, per format.
+pub(crate) struct StopRules {
+    /// Name of the format in messages.
+    pub(crate) label: &'static str,
+    /// Rule for malformed input.
+    pub(crate) malformed: &'static Rule,
+    /// Rule for too many archive members.
+    pub(crate) entry_limit: &'static Rule,
+}
+
+/// Stops of the pickle VM.
+pub(crate) const PICKLE_STOP: StopRules = StopRules {
+    label: "pickle",
+    malformed: &rules::PKL501_PICKLE_MALFORMED,
+    entry_limit: &rules::ZIP901_ZIP_ENTRY_LIMIT,
+};
+
+/// Stops of the zip walker.
+pub(crate) const ZIP_STOP: StopRules = StopRules {
+    label: "zip",
+    malformed: &rules::ZIP504_ZIP_MALFORMED,
+    entry_limit: &rules::ZIP901_ZIP_ENTRY_LIMIT,
+};
+
+/// Stops of the tar walker.
+pub(crate) const TAR_STOP: StopRules = StopRules {
+    label: "tar",
+    malformed: &rules::TAR504_TAR_MALFORMED,
+    entry_limit: &rules::TAR901_TAR_ENTRY_LIMIT,
+};
 
 /// The finding for a parser that stopped early: a limit rule, an I/O failure, or malformed.
 pub(crate) fn stop_finding(
     stop: &FormatError,
     location: &Location,
     base: u64,
-    what: &str,
+    rules: &StopRules,
 ) -> Finding {
     let at = location.at(Some(base + stop.offset()), None);
-    if let Some(rule) = limit_rule(stop) {
-        return Finding::new(rule, at, format!("{what} analysis stopped early: {stop}"));
+    if let Some(rule) = limit_rule(stop, rules.entry_limit) {
+        return Finding::new(
+            rule,
+            at,
+            format!("{} analysis stopped early: {stop}", rules.label),
+        );
     }
-    let rule = match (stop, what) {
-        (FormatError::Io { .. }, _) => &rules::SCN501_FILE_UNREADABLE,
-        (_, "zip") => &rules::ZIP504_ZIP_MALFORMED,
-        _ => &rules::PKL501_PICKLE_MALFORMED,
+    let rule = match stop {
+        FormatError::Io { .. } => &rules::SCN501_FILE_UNREADABLE,
+        _ => rules.malformed,
     };
-    Finding::new(rule, at, format!("{what} stream is malformed: {stop}"))
+    Finding::new(
+        rule,
+        at,
+        format!("{} stream is malformed: {stop}", rules.label),
+    )
+}
+
+/// The rule for a resource bound, if the stop was one.
+fn limit_rule(error: &FormatError, entry_limit: &'static Rule) -> Option<&'static Rule> {
+    let FormatError::LimitExceeded { limit, .. } = error else {
+        return None;
+    };
+    Some(match limit {
+        LimitKind::Opcodes => &rules::PKL901_PICKLE_OPCODE_LIMIT,
+        LimitKind::Memo => &rules::PKL902_PICKLE_MEMO_LIMIT,
+        LimitKind::Stack => &rules::PKL903_PICKLE_STACK_LIMIT,
+        LimitKind::Nesting => &rules::PKL904_PICKLE_NESTING_LIMIT,
+        LimitKind::PickleBytes => &rules::PKL905_PICKLE_SIZE_LIMIT,
+        LimitKind::ArchiveEntries => entry_limit,
+        LimitKind::Decompression => &rules::SCN901_DECOMPRESSION_LIMIT,
+        // Container depth, and any bound added to the parsers later.
+        _ => &rules::SCN902_CONTAINER_DEPTH_LIMIT,
+    })
 }

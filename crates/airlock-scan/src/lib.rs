@@ -15,7 +15,9 @@ mod findings;
 mod hashing;
 pub mod imports;
 pub mod report;
+mod safetensors_scan;
 mod scanner;
+mod tar_scan;
 mod walk;
 mod zip_scan;
 

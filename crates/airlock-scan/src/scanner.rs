@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use airlock_core::{ByteName, Finding, Location, rules};
 use airlock_formats::compress::{self, Codec};
 use airlock_formats::detect::{self, Kind};
-use airlock_formats::{FormatError, Limits, numpy, pickle};
+use airlock_formats::{Limits, numpy, pickle};
 use rayon::prelude::*;
 
 use crate::config::ScanConfig;
@@ -16,7 +16,7 @@ use crate::hashing::{ErrorTap, HashingReader};
 use crate::imports::ImportPolicy;
 use crate::report::{FileReport, ScanReport};
 use crate::walk;
-use crate::zip_scan;
+use crate::{safetensors_scan, tar_scan, zip_scan};
 
 /// Bytes peeked at the start of every layer to detect its format.
 const SNIFF_LEN: usize = 4096;
@@ -156,23 +156,24 @@ impl Scanner {
                 "npy"
             }
             Kind::Compressed(codec) => self.scan_compressed(codec, stream, location, depth, out),
-            Kind::SevenZip | Kind::Tar => {
-                out.push(
-                    Finding::new(
-                        &rules::SCN201_CONTAINER_NOT_SCANNED,
-                        location.clone(),
-                        "archive members were not scanned: this airlock version does not read 7z or tar",
-                    ),
-                );
-                if matches!(detect::sniff(prefix), Kind::Tar) {
-                    "tar"
-                } else {
-                    "7z"
-                }
+            Kind::Tar => {
+                tar_scan::scan_tar(self, stream, location, depth, out);
+                "tar"
+            }
+            Kind::SevenZip => {
+                out.push(Finding::new(
+                    &rules::SCN201_CONTAINER_NOT_SCANNED,
+                    location.clone(),
+                    "archive members were not scanned: this airlock version does not read 7z",
+                ));
+                "7z"
             }
             Kind::Gguf => "gguf",
             Kind::Hdf5 => "hdf5",
-            Kind::Safetensors => "safetensors",
+            Kind::Safetensors => {
+                safetensors_scan::scan_safetensors(self, stream, location, out);
+                "safetensors"
+            }
             // A PROTO magic is two bytes, which tensor data inside a checkpoint starts
             // with by chance: there the prefix must also parse like a pickle.
             Kind::Pickle | Kind::Unknown
@@ -394,24 +395,5 @@ fn unreadable(path: &Path, error: &dyn std::fmt::Display) -> FileReport {
             location,
             format!("could not read: {error}"),
         )],
-    }
-}
-
-/// Turns a parser's stop reason into the rule for that kind of stop.
-pub(crate) fn limit_rule(error: &FormatError) -> Option<&'static airlock_core::Rule> {
-    use airlock_formats::LimitKind;
-    match error {
-        FormatError::LimitExceeded { limit, .. } => Some(match limit {
-            LimitKind::Opcodes => &rules::PKL901_PICKLE_OPCODE_LIMIT,
-            LimitKind::Memo => &rules::PKL902_PICKLE_MEMO_LIMIT,
-            LimitKind::Stack => &rules::PKL903_PICKLE_STACK_LIMIT,
-            LimitKind::Nesting => &rules::PKL904_PICKLE_NESTING_LIMIT,
-            LimitKind::PickleBytes => &rules::PKL905_PICKLE_SIZE_LIMIT,
-            LimitKind::ArchiveEntries => &rules::ZIP901_ZIP_ENTRY_LIMIT,
-            LimitKind::Decompression => &rules::SCN901_DECOMPRESSION_LIMIT,
-            LimitKind::Depth => &rules::SCN902_CONTAINER_DEPTH_LIMIT,
-            _ => &rules::SCN902_CONTAINER_DEPTH_LIMIT,
-        }),
-        _ => None,
     }
 }

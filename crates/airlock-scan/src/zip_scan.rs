@@ -6,9 +6,10 @@ use std::io::{self, BufReader};
 use std::path::Path;
 
 use airlock_core::{ByteName, Finding, Location, rules};
+use airlock_formats::paths;
 use airlock_formats::zip::{self, Anomaly, AnomalyClass, Member, MemberSummary, ZipReport};
 
-use crate::findings::{is_stop_rule, stop_finding};
+use crate::findings::{ZIP_STOP, is_stop_rule, stop_finding};
 use crate::hashing::ErrorTap;
 use crate::scanner::{Layer, Origin, Scanner};
 
@@ -30,7 +31,17 @@ pub(crate) fn scan_zip(
     }
     let mut reader = stream.reader();
     let mut report = zip::walk(&mut reader, &scanner.limits, &mut |member, data| {
-        scan_member(scanner, member, data, location, depth, out);
+        if let Some(reason) = paths::escapes(&member.name) {
+            out.push(Finding::new(
+                &rules::ARC101_ARCHIVE_PATH_TRAVERSAL,
+                location.at(Some(member.local_header_offset), None),
+                format!(
+                    "member `{}` {reason}: extracting it writes outside the target directory",
+                    ByteName::new(member.name.clone())
+                ),
+            ));
+        }
+        scan_member(scanner, &member.name, data, location, depth, out);
         Ok(())
     });
     report_walk(&report, location, out);
@@ -64,7 +75,7 @@ fn report_walk(report: &ZipReport, location: &Location, out: &mut Vec<Finding>) 
         out.push(anomaly_finding(anomaly, location));
     }
     if let Some(stop) = &report.stopped {
-        out.push(stop_finding(stop, location, 0, "zip"));
+        out.push(stop_finding(stop, location, 0, &ZIP_STOP));
     }
 }
 
@@ -72,19 +83,20 @@ fn report_walk(report: &ZipReport, location: &Location, out: &mut Vec<Finding>) 
 fn member_errors(summary: &MemberSummary, location: &Location, out: &mut Vec<Finding>) {
     if let Some(error) = &summary.error {
         let member_location = location.member(ByteName::new(summary.member.name.clone()));
-        out.push(stop_finding(error, &member_location, 0, "zip"));
+        out.push(stop_finding(error, &member_location, 0, &ZIP_STOP));
     }
 }
 
-fn scan_member(
+/// Scans one archive member's content as a layer of its own, one level deeper.
+pub(crate) fn scan_member(
     scanner: &Scanner,
-    member: &Member,
+    name: &[u8],
     data: &mut dyn io::Read,
     location: &Location,
     depth: u32,
     out: &mut Vec<Finding>,
 ) {
-    let member_location = location.member(ByteName::new(member.name.clone()));
+    let member_location = location.member(ByteName::new(name));
     let mut tap = ErrorTap::new(data);
     let mut inner = Vec::new();
     {
@@ -142,7 +154,7 @@ pub(crate) fn revisit(
                 }
             };
             let read = zip::read_member(file, &member, &scanner.limits, &mut |found, data| {
-                scan_member(scanner, found, data, location, 0, out);
+                scan_member(scanner, &found.name, data, location, 0, out);
                 Ok(())
             });
             match read {

@@ -131,13 +131,34 @@ fn crafted_cases() -> Vec<(&'static str, BTreeSet<&'static str>)> {
             &marks,
         ),
     ));
-    // A tar archive: recognised, not yet read.
-    let mut tar = vec![0u8; 1024];
-    tar[..8].copy_from_slice(b"model.pt");
-    tar[257..262].copy_from_slice(b"ustar");
+    // A 7z archive: recognised, not yet read.
+    let mut seven = b"7z\xbc\xaf\x27\x1c\x00\x04".to_vec();
+    seven.extend([0u8; 56]);
     cases.push((
         "SCN201",
-        codes_of_bytes(&scanner_with(LimitsConfig::default()), &tar),
+        codes_of_bytes(&scanner_with(LimitsConfig::default()), &seven),
+    ));
+    cases.push((
+        "TAR901",
+        codes(
+            &scanner_with(LimitsConfig {
+                max_archive_entries: Some(1),
+                ..Default::default()
+            }),
+            &fixture("tar/benign/torch-state-dict.tar"),
+        ),
+    ));
+    // A safetensors header carrying over 1 MiB of metadata.
+    let header = format!(
+        r#"{{"__metadata__":{{"notes":"{}"}},"w":{{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}}}"#,
+        "x".repeat(1_100_000)
+    );
+    let mut large_metadata = (header.len() as u64).to_le_bytes().to_vec();
+    large_metadata.extend_from_slice(header.as_bytes());
+    large_metadata.extend_from_slice(&[1, 2, 3, 4]);
+    cases.push((
+        "STF201",
+        codes_of_bytes(&scanner_with(LimitsConfig::default()), &large_metadata),
     ));
     // A directory handed to scan_file opens but cannot be read.
     let dir = tempfile::tempdir().unwrap();

@@ -10,8 +10,8 @@ pub const SCN201_CONTAINER_NOT_SCANNED: Rule = Rule {
     name: "container-not-scanned",
     severity: Severity::Medium,
     title: "Archive format whose members airlock does not read yet",
-    finds: "A 7z or tar archive. airlock recognises these by content but does not yet look inside them, so a \
-pickle hidden in a member (the nullifAI models used 7z) is not analysed.",
+    finds: "A 7z archive. airlock recognises it by content but does not yet look inside, so a pickle hidden \
+in a member (the nullifAI models used 7z) is not analysed.",
     why: "An archive whose members were not scanned is not known to be clean.",
     fix: "Unpack the archive into a directory you control (without loading anything from it) and scan that \
 directory.",

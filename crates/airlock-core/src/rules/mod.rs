@@ -6,19 +6,23 @@
 //! readers that would disagree, 9xx a resource limit hit before the analysis finished.
 //! A code is never reused; a retired rule keeps its entry with [`RuleStatus::Removed`].
 
+mod archive;
 mod container;
 pub mod docs;
 mod numpy;
 mod pickle;
+mod safetensors;
 mod zip;
 
 use serde::Serialize;
 
 use crate::Severity;
 
+pub use archive::*;
 pub use container::*;
 pub use numpy::*;
 pub use pickle::*;
+pub use safetensors::*;
 pub use zip::*;
 
 /// A check with the text a person needs to understand and act on its findings.
@@ -77,6 +81,7 @@ pub const DOCS_BASE_URL: &str = "https://github.com/airlock-dev/airlock/blob/mai
 
 /// Every rule airlock knows, sorted by code.
 pub static ALL: &[&Rule] = &[
+    &ARC101_ARCHIVE_PATH_TRAVERSAL,
     &NPY201_NUMPY_OBJECT_ARRAY,
     &NPY501_NUMPY_MALFORMED,
     &PKL101_PICKLE_EXEC_GLOBAL,
@@ -102,6 +107,15 @@ pub static ALL: &[&Rule] = &[
     &SCN502_COMPRESSED_STREAM_MALFORMED,
     &SCN901_DECOMPRESSION_LIMIT,
     &SCN902_CONTAINER_DEPTH_LIMIT,
+    &STF201_SAFETENSORS_METADATA_LARGE,
+    &STF501_SAFETENSORS_HEADER_INVALID,
+    &STF502_SAFETENSORS_OFFSETS_INCONSISTENT,
+    &STF503_SAFETENSORS_UNACCOUNTED_BYTES,
+    &STF504_SAFETENSORS_DUPLICATE_KEY,
+    &STF505_SAFETENSORS_HEADER_NONSTANDARD,
+    &STF901_SAFETENSORS_HEADER_LIMIT,
+    &TAR504_TAR_MALFORMED,
+    &TAR901_TAR_ENTRY_LIMIT,
     &ZIP501_ZIP_HEADER_MISMATCH,
     &ZIP502_ZIP_CRC_MISMATCH,
     &ZIP503_ZIP_FLAG_TRICK,

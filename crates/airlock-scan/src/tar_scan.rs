@@ -1,0 +1,40 @@
+//! Tar containers: every regular member scanned by content; escaping names and links
+//! reported.
+
+use airlock_core::{Finding, Location, rules};
+use airlock_formats::tar::{self, Anomaly};
+
+use crate::findings::{TAR_STOP, stop_finding};
+use crate::scanner::{Layer, Scanner};
+use crate::zip_scan::scan_member;
+
+pub(crate) fn scan_tar(
+    scanner: &Scanner,
+    stream: &mut Layer<'_>,
+    location: &Location,
+    depth: u32,
+    out: &mut Vec<Finding>,
+) {
+    if !scanner.enter(depth, location, out) {
+        return;
+    }
+    let mut reader = stream.reader();
+    let report = tar::walk(&mut reader, &scanner.limits, &mut |member, data| {
+        scan_member(scanner, &member.name, data, location, depth, out);
+        Ok(())
+    });
+    for anomaly in &report.anomalies {
+        let rule = match anomaly {
+            Anomaly::BadChecksum { .. } => &rules::TAR504_TAR_MALFORMED,
+            _ => &rules::ARC101_ARCHIVE_PATH_TRAVERSAL,
+        };
+        out.push(Finding::new(
+            rule,
+            location.at(Some(anomaly.offset()), None),
+            anomaly.to_string(),
+        ));
+    }
+    if let Some(stop) = &report.stopped {
+        out.push(stop_finding(stop, location, 0, &TAR_STOP));
+    }
+}
