@@ -629,6 +629,29 @@ impl Cx<'_> {
     }
 }
 
+/// How one protocol-0 text opcode's line argument is decoded.
+#[derive(Clone, Copy)]
+struct TextArg {
+    opcode: &'static str,
+    decode: fn(&[u8], &mut Vec<u8>) -> Option<()>,
+    invalid: &'static str,
+    quoted: bool,
+}
+
+const STRING_ARG: TextArg = TextArg {
+    opcode: "STRING",
+    decode: text::unquote_string,
+    invalid: "STRING argument is not a valid quoted string",
+    quoted: true,
+};
+
+const UNICODE_ARG: TextArg = TextArg {
+    opcode: "UNICODE",
+    decode: text::raw_unicode_escape,
+    invalid: "UNICODE argument is not valid raw-unicode-escape",
+    quoted: false,
+};
+
 /// Decoder plus VM over one stream.
 pub(crate) struct Engine<'r, 'l> {
     src: Source<'r>,
@@ -872,59 +895,27 @@ impl<'r, 'l> Engine<'r, 'l> {
         self.src.skip(remaining, what)
     }
 
-    /// A text STRING argument.
-    fn string_line(&mut self, pos: Pos) -> Res<()> {
+    /// A protocol-0 text argument (STRING or UNICODE): decoded when it fits a line
+    /// buffer, kept as a bounded prefix otherwise, and checked for an embedded pickle.
+    fn text_line(&mut self, pos: Pos, arg: TextArg) -> Res<()> {
         let mut scratch = std::mem::take(&mut self.cx.scratch);
-        let v = match self.src.line("STRING")? {
+        let v = match self.src.line(arg.opcode)? {
             Line::Short(l) => {
-                if text::unquote_string(l, &mut scratch).is_none() {
+                if (arg.decode)(l, &mut scratch).is_none() {
                     self.cx.scratch = scratch;
-                    return Err(invalid(
-                        pos.offset,
-                        "STRING argument is not a valid quoted string",
-                    ));
+                    return Err(invalid(pos.offset, arg.invalid));
                 }
                 self.cx
                     .m
                     .store
                     .blob(BlobKind::Str, &scratch, scratch.len() as u64)
             }
-            Line::Long { prefix, len } => {
-                let body = prefix.get(1..).unwrap_or(&[]);
-                self.cx
-                    .m
-                    .store
-                    .blob(BlobKind::Str, body, len.saturating_sub(2))
-            }
-        };
-        let res = if self.cx.mode == Mode::Full && scratch.len() >= 4 {
-            self.cx.embedded_in_memory(&scratch, pos)
-        } else {
-            Ok(())
-        };
-        scratch.clear();
-        self.cx.scratch = scratch;
-        res?;
-        self.cx.push(v, pos.offset)
-    }
-
-    /// A text UNICODE argument.
-    fn unicode_line(&mut self, pos: Pos) -> Res<()> {
-        let mut scratch = std::mem::take(&mut self.cx.scratch);
-        let v = match self.src.line("UNICODE")? {
-            Line::Short(l) => {
-                if text::raw_unicode_escape(l, &mut scratch).is_none() {
-                    self.cx.scratch = scratch;
-                    return Err(invalid(
-                        pos.offset,
-                        "UNICODE argument is not valid raw-unicode-escape",
-                    ));
-                }
-                self.cx
-                    .m
-                    .store
-                    .blob(BlobKind::Str, &scratch, scratch.len() as u64)
-            }
+            // A STRING line is quoted: skip the opening quote, and both quotes in the length.
+            Line::Long { prefix, len } if arg.quoted => self.cx.m.store.blob(
+                BlobKind::Str,
+                prefix.get(1..).unwrap_or(&[]),
+                len.saturating_sub(2),
+            ),
             Line::Long { prefix, len } => self.cx.m.store.blob(BlobKind::Str, prefix, len),
         };
         let res = if self.cx.mode == Mode::Full && scratch.len() >= 4 {
@@ -1105,8 +1096,8 @@ impl<'r, 'l> Engine<'r, 'l> {
                 };
                 self.cx.push(v, at)?;
             }
-            op::STRING => self.string_line(pos)?,
-            op::UNICODE => self.unicode_line(pos)?,
+            op::STRING => self.text_line(pos, STRING_ARG)?,
+            op::UNICODE => self.text_line(pos, UNICODE_ARG)?,
             op::BINSTRING => {
                 let n = i32::from_le_bytes(self.src.array::<4>("BINSTRING")?);
                 let n = u64::try_from(n)
