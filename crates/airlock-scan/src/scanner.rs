@@ -105,7 +105,8 @@ impl Scanner {
         let (digest, size) = hashing.finish();
         let sha256 = complete.then_some(digest);
         if !reread.is_empty() {
-            zip_scan::revisit(self, path, &location, reread, &mut findings);
+            let open = || fs_err::File::open(path).map(BufReader::new);
+            zip_scan::revisit(self, &open, &location, reread, &mut findings);
         }
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         FileReport {
@@ -123,7 +124,10 @@ impl Scanner {
         let mut findings = Vec::new();
         let mut reader = bytes;
         let mut stream = Layer::new(&mut reader, Origin::File);
-        self.scan_layer(&mut stream, &location, 0, &mut findings, &mut Vec::new());
+        let mut reread = Vec::new();
+        self.scan_layer(&mut stream, &location, 0, &mut findings, &mut reread);
+        let open = || Ok(Cursor::new(bytes));
+        zip_scan::revisit(self, &open, &location, reread, &mut findings);
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         findings
     }

@@ -2,8 +2,7 @@
 //! reported, and members the forward walk could not reach read in a second, seeking pass
 //! the way PyTorch would read them.
 
-use std::io::{self, BufReader};
-use std::path::Path;
+use std::io::{self, Read, Seek};
 
 use airlock_core::{ByteName, Finding, Location, rules};
 use airlock_formats::paths;
@@ -119,15 +118,17 @@ pub(crate) fn scan_member(
 
 /// Second pass over a top-level zip: the central directory as PyTorch's miniz finds it
 /// (when the forward walk stopped early), then every member the walk did not visit.
-pub(crate) fn revisit(
+///
+/// `open` gives a fresh seekable reader over the same bytes (the file reopened, or the
+/// caller's buffer).
+pub(crate) fn revisit<R: Read + Seek>(
     scanner: &Scanner,
-    path: &Path,
+    open: &dyn Fn() -> io::Result<R>,
     location: &Location,
     work: Vec<Revisit>,
     out: &mut Vec<Finding>,
 ) {
     for Revisit { report } in work {
-        let open = || fs_err::File::open(path).map(BufReader::new);
         let mut unvisited = report.unvisited.clone();
         if needs_recovery(&report) {
             // No readable central directory: PyTorch cannot open the file either, and

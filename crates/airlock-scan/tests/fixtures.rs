@@ -58,6 +58,17 @@ fn every_fixture_gets_exactly_its_expected_rules() {
         assert_eq!(report.size, bytes.len() as u64, "{}", fixture.path);
         let got: BTreeSet<&str> = report.findings.iter().map(|f| f.rule.code).collect();
         let want: BTreeSet<&str> = fixture.expect.iter().map(String::as_str).collect();
+        // Scanning the same bytes from memory (tests, fuzzing, embedding) must agree.
+        let from_memory: BTreeSet<&str> = scanner
+            .scan_bytes(&fixture.path, &bytes)
+            .iter()
+            .map(|f| f.rule.code)
+            .collect();
+        assert_eq!(
+            from_memory, got,
+            "{}: scan_bytes and scan_file disagree",
+            fixture.path
+        );
         if got != want {
             let detail: Vec<String> = report
                 .findings
