@@ -27,6 +27,7 @@
 pub mod compress;
 pub mod detect;
 pub mod error;
+pub mod gguf;
 pub mod limits;
 pub mod numpy;
 pub mod paths;

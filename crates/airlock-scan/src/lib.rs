@@ -12,6 +12,7 @@
 pub mod config;
 pub mod error;
 mod findings;
+mod gguf_scan;
 mod hashing;
 pub mod imports;
 pub mod report;

@@ -16,7 +16,7 @@ use crate::hashing::{ErrorTap, HashingReader};
 use crate::imports::ImportPolicy;
 use crate::report::{FileReport, ScanReport};
 use crate::walk;
-use crate::{safetensors_scan, tar_scan, zip_scan};
+use crate::{gguf_scan, safetensors_scan, tar_scan, zip_scan};
 
 /// Bytes peeked at the start of every layer to detect its format.
 const SNIFF_LEN: usize = 4096;
@@ -85,6 +85,7 @@ impl Scanner {
             Ok(file) => file,
             Err(error) => return unreadable(path, &error),
         };
+        let file_len = file.metadata().map(|m| m.len()).ok();
         let on_read = |n| progress.advance(n);
         let location = Location::file(ByteName::from_path(path));
         let mut hashing = HashingReader::new(file, &on_read);
@@ -93,6 +94,9 @@ impl Scanner {
         let (format, complete) = {
             let mut buffered = BufReader::with_capacity(READ_BUFFER, &mut hashing);
             let mut stream = Layer::new(&mut buffered, Origin::File);
+            if let Some(len) = file_len {
+                stream = stream.with_len(len);
+            }
             let format = self.scan_layer(&mut stream, &location, 0, &mut findings, &mut reread);
             // Parsers stop where their format ends (a legacy checkpoint's raw storages
             // follow its pickles): read the rest so the digest covers the whole file.
@@ -123,7 +127,7 @@ impl Scanner {
         let location = Location::file(ByteName::from(name));
         let mut findings = Vec::new();
         let mut reader = bytes;
-        let mut stream = Layer::new(&mut reader, Origin::File);
+        let mut stream = Layer::new(&mut reader, Origin::File).with_len(bytes.len() as u64);
         let mut reread = Vec::new();
         self.scan_layer(&mut stream, &location, 0, &mut findings, &mut reread);
         let open = || Ok(Cursor::new(bytes));
@@ -172,7 +176,10 @@ impl Scanner {
                 ));
                 "7z"
             }
-            Kind::Gguf => "gguf",
+            Kind::Gguf => {
+                gguf_scan::scan_gguf(self, stream, location, out);
+                "gguf"
+            }
             Kind::Hdf5 => "hdf5",
             Kind::Safetensors => {
                 safetensors_scan::scan_safetensors(self, stream, location, out);
@@ -334,6 +341,8 @@ pub(crate) struct Layer<'r> {
     peeked: bool,
     rest: &'r mut dyn Read,
     origin: Origin,
+    /// Total length when it is a fact (a file's size), not a header's claim.
+    pub(crate) len: Option<u64>,
 }
 
 impl<'r> Layer<'r> {
@@ -343,7 +352,14 @@ impl<'r> Layer<'r> {
             peeked: false,
             rest,
             origin,
+            len: None,
         }
+    }
+
+    /// The same layer with its total length known.
+    pub(crate) fn with_len(mut self, len: u64) -> Self {
+        self.len = Some(len);
+        self
     }
 
     /// The first [`SNIFF_LEN`] bytes (fewer if the layer is shorter).

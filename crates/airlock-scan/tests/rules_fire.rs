@@ -160,6 +160,31 @@ fn crafted_cases() -> Vec<(&'static str, BTreeSet<&'static str>)> {
         "STF201",
         codes_of_bytes(&scanner_with(LimitsConfig::default()), &large_metadata),
     ));
+    // A GGUF metadata array nested deeper than the scan allows.
+    let mut nested = b"GGUF".to_vec();
+    nested.extend(3u32.to_le_bytes());
+    nested.extend(0u64.to_le_bytes());
+    nested.extend(1u64.to_le_bytes());
+    nested.extend(1u64.to_le_bytes());
+    nested.push(b'a');
+    nested.extend(9u32.to_le_bytes()); // value type: array
+    for _ in 0..10 {
+        nested.extend(9u32.to_le_bytes()); // of arrays
+        nested.extend(1u64.to_le_bytes());
+    }
+    nested.extend(4u32.to_le_bytes()); // of one u32
+    nested.extend(1u64.to_le_bytes());
+    nested.extend(7u32.to_le_bytes());
+    cases.push((
+        "GGF901",
+        codes_of_bytes(
+            &scanner_with(LimitsConfig {
+                max_depth: Some(2),
+                ..Default::default()
+            }),
+            &nested,
+        ),
+    ));
     // A directory handed to scan_file opens but cannot be read.
     let dir = tempfile::tempdir().unwrap();
     cases.push((

@@ -9,6 +9,7 @@
 mod archive;
 mod container;
 pub mod docs;
+mod gguf;
 mod numpy;
 mod pickle;
 mod safetensors;
@@ -20,6 +21,7 @@ use crate::Severity;
 
 pub use archive::*;
 pub use container::*;
+pub use gguf::*;
 pub use numpy::*;
 pub use pickle::*;
 pub use safetensors::*;
@@ -82,6 +84,10 @@ pub const DOCS_BASE_URL: &str = "https://github.com/airlock-dev/airlock/blob/mai
 /// Every rule airlock knows, sorted by code.
 pub static ALL: &[&Rule] = &[
     &ARC101_ARCHIVE_PATH_TRAVERSAL,
+    &GGF101_GGUF_CHAT_TEMPLATE_INJECTION,
+    &GGF201_GGUF_CHAT_TEMPLATE_UNPARSED,
+    &GGF501_GGUF_MALFORMED,
+    &GGF901_GGUF_HEADER_LIMIT,
     &NPY201_NUMPY_OBJECT_ARRAY,
     &NPY501_NUMPY_MALFORMED,
     &PKL101_PICKLE_EXEC_GLOBAL,
