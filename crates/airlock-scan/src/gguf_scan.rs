@@ -8,7 +8,7 @@ use airlock_formats::FormatError;
 use airlock_formats::gguf::template::Via;
 use airlock_formats::gguf::{self, Anomaly};
 
-use crate::scanner::{Layer, Scanner};
+use crate::scanner::{Layer, Scanner, read_error};
 
 pub(crate) fn scan_gguf(
     scanner: &Scanner,
@@ -20,11 +20,7 @@ pub(crate) fn scan_gguf(
     let mut reader = stream.reader();
     let report = gguf::read_header(&mut reader, len, &scanner.limits);
     if let Err(error) = io::copy(&mut reader, &mut io::sink()) {
-        out.push(Finding::new(
-            &rules::SCN501_FILE_UNREADABLE,
-            location.clone(),
-            format!("read failed: {error}"),
-        ));
+        out.push(read_error(location, &error));
     }
     for template in &report.chat_templates {
         let digest = hex::encode(template.sha256);

@@ -7,7 +7,7 @@ use airlock_core::{Finding, Location, Rule, rules};
 use airlock_formats::FormatError;
 use airlock_formats::safetensors::{self, Anomaly};
 
-use crate::scanner::{Layer, Scanner};
+use crate::scanner::{Layer, Scanner, read_error};
 
 pub(crate) fn scan_safetensors(
     scanner: &Scanner,
@@ -22,11 +22,7 @@ pub(crate) fn scan_safetensors(
     match io::copy(&mut reader, &mut io::sink()) {
         Ok(data_len) if report.stopped.is_none() => report.check_layout(data_len),
         Ok(_) => {}
-        Err(error) => out.push(Finding::new(
-            &rules::SCN501_FILE_UNREADABLE,
-            location.clone(),
-            format!("read failed: {error}"),
-        )),
+        Err(error) => out.push(read_error(location, &error)),
     }
     for anomaly in &report.anomalies {
         out.push(Finding::new(

@@ -395,7 +395,8 @@ pub(crate) fn layer_error(location: &Location, what: &str, error: &io::Error) ->
     )
 }
 
-fn read_error(location: &Location, error: &io::Error) -> Finding {
+/// SCN501 for a read that failed partway.
+pub(crate) fn read_error(location: &Location, error: &io::Error) -> Finding {
     Finding::new(
         &rules::SCN501_FILE_UNREADABLE,
         location.clone(),
