@@ -172,12 +172,15 @@ pub(crate) fn revisit<R: Read + Seek>(
 }
 
 fn unreachable_member(member: &Member, location: &Location) -> Finding {
+    // Point at the central directory record that names it: the local header offset it
+    // claims may lie anywhere, even past the end of the file.
     Finding::new(
         &rules::ZIP501_ZIP_HEADER_MISMATCH,
-        location.at(Some(member.local_header_offset), None),
+        location.at(member.central_offset, None),
         format!(
-            "member `{}` is named only by the central directory and its data could not be reached; it was not scanned",
-            ByteName::new(member.name.clone())
+            "member `{}` is named only by the central directory and its data (local header claimed at byte {}) could not be reached; it was not scanned",
+            ByteName::new(member.name.clone()),
+            member.local_header_offset
         ),
     )
 }
