@@ -18,6 +18,7 @@
 use std::io::{self, Read};
 
 use crate::paths::escapes;
+use crate::zip::display_name;
 use crate::{FormatError, LimitKind, Limits};
 
 /// Size of a tar block; headers and padded data come in these.
@@ -30,15 +31,6 @@ pub const MAX_EXTENSION_BYTES: u64 = 1 << 20;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Anomaly {
-    /// A member name that is absolute or climbs out of the extraction directory.
-    PathEscapes {
-        /// The name as stored.
-        name: Vec<u8>,
-        /// Offset of the member's header.
-        offset: u64,
-        /// Why it escapes.
-        reason: &'static str,
-    },
     /// A symbolic or hard link whose target is absolute or climbs out.
     LinkEscapes {
         /// The member name.
@@ -60,9 +52,7 @@ impl Anomaly {
     /// Byte offset of the header concerned.
     pub fn offset(&self) -> u64 {
         match self {
-            Anomaly::PathEscapes { offset, .. }
-            | Anomaly::LinkEscapes { offset, .. }
-            | Anomaly::BadChecksum { offset } => *offset,
+            Anomaly::LinkEscapes { offset, .. } | Anomaly::BadChecksum { offset } => *offset,
         }
     }
 }
@@ -70,16 +60,11 @@ impl Anomaly {
 impl std::fmt::Display for Anomaly {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Anomaly::PathEscapes { name, reason, .. } => write!(
-                f,
-                "member `{}` {reason}: extracting it writes outside the target directory",
-                String::from_utf8_lossy(name)
-            ),
             Anomaly::LinkEscapes { name, target, .. } => write!(
                 f,
-                "link member `{}` points to `{}`, outside the extraction directory",
-                String::from_utf8_lossy(name),
-                String::from_utf8_lossy(target)
+                "link member {} points to {}, outside the extraction directory",
+                display_name(name),
+                display_name(target)
             ),
             Anomaly::BadChecksum { offset } => {
                 write!(f, "header at byte {offset} has a wrong checksum")
@@ -263,13 +248,6 @@ impl<R: Read> Walker<R> {
                 header_offset: offset,
                 data_offset,
             };
-            if let Some(reason) = escapes(&member.name) {
-                self.report.anomalies.push(Anomaly::PathEscapes {
-                    name: member.name.clone(),
-                    offset,
-                    reason,
-                });
-            }
             if matches!(kind, b'1' | b'2') && link_escapes(&member.name, &member.link, kind) {
                 self.report.anomalies.push(Anomaly::LinkEscapes {
                     name: member.name.clone(),

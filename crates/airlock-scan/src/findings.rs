@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use airlock_core::{ByteName, Finding, Location, Rule, rules};
 use airlock_formats::pickle::{Callee, Encoding, Pos, StreamAnalysis};
-use airlock_formats::{FormatError, LimitKind};
+use airlock_formats::{FormatError, LimitKind, paths};
 
 use crate::imports::{ImportPolicy, Verdict};
 
@@ -263,4 +263,19 @@ fn limit_rule(error: &FormatError, entry_limit: &'static Rule) -> Option<&'stati
         // Container depth, and any bound added to the parsers later.
         _ => &rules::SCN902_CONTAINER_DEPTH_LIMIT,
     })
+}
+
+/// ARC101 for an archive member whose name would extract outside the target directory
+/// (zip-slip, tar traversal); `offset` is its header's.
+pub(crate) fn escaping_name(name: &[u8], offset: u64, location: &Location, out: &mut Vec<Finding>) {
+    if let Some(reason) = paths::escapes(name) {
+        out.push(Finding::new(
+            &rules::ARC101_ARCHIVE_PATH_TRAVERSAL,
+            location.at(Some(offset), None),
+            format!(
+                "member `{}` {reason}: extracting it writes outside the target directory",
+                ByteName::new(name)
+            ),
+        ));
+    }
 }

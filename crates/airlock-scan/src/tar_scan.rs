@@ -4,7 +4,7 @@
 use airlock_core::{Finding, Location, rules};
 use airlock_formats::tar::{self, Anomaly};
 
-use crate::findings::{TAR_STOP, stop_finding};
+use crate::findings::{TAR_STOP, escaping_name, stop_finding};
 use crate::scanner::{Layer, Scanner};
 use crate::zip_scan::scan_member;
 
@@ -23,6 +23,9 @@ pub(crate) fn scan_tar(
         scan_member(scanner, &member.name, data, location, depth, out);
         Ok(())
     });
+    for member in &report.members {
+        escaping_name(&member.name, member.header_offset, location, out);
+    }
     for anomaly in &report.anomalies {
         let rule = match anomaly {
             Anomaly::BadChecksum { .. } => &rules::TAR504_TAR_MALFORMED,

@@ -5,10 +5,9 @@
 use std::io::{self, Read, Seek};
 
 use airlock_core::{ByteName, Finding, Location, rules};
-use airlock_formats::paths;
 use airlock_formats::zip::{self, Anomaly, AnomalyClass, Member, MemberSummary, ZipReport};
 
-use crate::findings::{ZIP_STOP, is_stop_rule, stop_finding};
+use crate::findings::{ZIP_STOP, escaping_name, is_stop_rule, stop_finding};
 use crate::hashing::ErrorTap;
 use crate::scanner::{Layer, Origin, Scanner};
 
@@ -30,16 +29,6 @@ pub(crate) fn scan_zip(
     }
     let mut reader = stream.reader();
     let mut report = zip::walk(&mut reader, &scanner.limits, &mut |member, data| {
-        if let Some(reason) = paths::escapes(&member.name) {
-            out.push(Finding::new(
-                &rules::ARC101_ARCHIVE_PATH_TRAVERSAL,
-                location.at(Some(member.local_header_offset), None),
-                format!(
-                    "member `{}` {reason}: extracting it writes outside the target directory",
-                    ByteName::new(member.name.clone())
-                ),
-            ));
-        }
         scan_member(scanner, &member.name, data, location, depth, out);
         Ok(())
     });
@@ -68,6 +57,8 @@ fn needs_recovery(report: &ZipReport) -> bool {
 
 fn report_walk(report: &ZipReport, location: &Location, out: &mut Vec<Finding>) {
     for summary in &report.members {
+        let member = &summary.member;
+        escaping_name(&member.name, member.local_header_offset, location, out);
         member_errors(summary, location, out);
     }
     for anomaly in &report.anomalies {
@@ -160,6 +151,8 @@ pub(crate) fn revisit<R: Read + Seek>(
             });
             match read {
                 Ok(read) => {
+                    let found = &read.summary.member;
+                    escaping_name(&found.name, found.local_header_offset, location, out);
                     member_errors(&read.summary, location, out);
                     for anomaly in &read.anomalies {
                         out.push(anomaly_finding(anomaly, location));
