@@ -43,13 +43,14 @@ fn stdout_json(output: &Output) -> serde_json::Value {
 
 const BENIGN: &str = "fixtures/torch/benign";
 /// Every fixture family (not `fixtures/` itself, which may hold the generator's venv).
-const ALL_FIXTURES: [&str; 8] = [
+const ALL_FIXTURES: [&str; 9] = [
     "fixtures/pickle",
     "fixtures/torch",
     "fixtures/zip",
     "fixtures/joblib",
     "fixtures/numpy",
     "fixtures/tar",
+    "fixtures/7z",
     "fixtures/safetensors",
     "fixtures/gguf",
 ];

@@ -19,7 +19,7 @@
 
 use std::cell::Cell;
 use std::fmt;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::rc::Rc;
 
 use flate2::{Decompress, FlushDecompress, Status};
@@ -34,6 +34,9 @@ pub const RATIO_CHECK_AFTER: u64 = 16 << 20;
 /// `xz -9` uses 64 MiB; a larger claim only serves to make the scanner allocate, and
 /// is refused with [`FormatError::LimitExceeded`] ([`LimitKind::Decompression`]).
 pub const MAX_DICTIONARY_BYTES: u64 = 256 << 20;
+
+/// First four bytes of a Zstandard frame.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// Bytes of joblib's legacy `ZF` header: `ZF`, then the hex length padded to 19 bytes.
 const ZFILE_HEADER_LEN: usize = 2 + 19;
@@ -53,6 +56,8 @@ pub enum Codec {
     Bzip2,
     /// LZ4 frame format, multi-frame.
     Lz4,
+    /// Zstandard, multi-frame, skippable frames skipped.
+    Zstd,
 }
 
 impl Codec {
@@ -65,6 +70,7 @@ impl Codec {
             Codec::Lzma => "lzma",
             Codec::Bzip2 => "bzip2",
             Codec::Lz4 => "lz4",
+            Codec::Zstd => "zstd",
         }
     }
 }
@@ -97,6 +103,13 @@ pub fn detect(prefix: &[u8]) -> Option<Codec> {
     }
     if prefix.starts_with(b"\x04\x22\x4d\x18") {
         return Some(Codec::Lz4);
+    }
+    if prefix.starts_with(&ZSTD_MAGIC) {
+        // Frame header descriptor: bit 3 is reserved and must be zero.
+        return match prefix.get(4) {
+            Some(descriptor) if descriptor & 0x08 != 0 => None,
+            _ => Some(Codec::Zstd),
+        };
     }
     if prefix.starts_with(b"BZh") {
         let level_ok = matches!(prefix.get(3), Some(b'1'..=b'9'));
@@ -206,6 +219,7 @@ pub fn decoder<'a, R: Read + 'a>(codec: Codec, reader: R, limits: &Limits) -> Bo
         Codec::Lzma => Inner::Lzma(Some(counted)),
         Codec::Bzip2 => Inner::Plain(Box::new(bzip2::read::MultiBzDecoder::new(counted))),
         Codec::Lz4 => Inner::Lz4(lz4_flex::frame::FrameDecoder::new(counted)),
+        Codec::Zstd => Inner::Plain(Box::new(MultiZstd::new(BufReader::new(counted)))),
     };
     Box::new(Bounded {
         inner,
@@ -578,6 +592,124 @@ impl<R: Read> Read for XzLayer<R> {
                 e
             }
         })
+    }
+}
+
+/// Zstandard frames back to back until the input ends, as `zstd -d` reads a file:
+/// skippable frames are skipped, any other bytes between frames are corruption, and
+/// the window (decoder memory) is capped at [`MAX_DICTIONARY_BYTES`].
+struct MultiZstd<R: BufRead> {
+    inner: R,
+    decoder: ruzstd::decoding::FrameDecoder,
+    in_frame: bool,
+    frames: u64,
+}
+
+impl<R: BufRead> MultiZstd<R> {
+    fn new(inner: R) -> Self {
+        let mut decoder = ruzstd::decoding::FrameDecoder::new();
+        decoder.set_max_window_size(MAX_DICTIONARY_BYTES);
+        MultiZstd {
+            inner,
+            decoder,
+            in_frame: false,
+            frames: 0,
+        }
+    }
+
+    /// Positions on the next data frame; `false` at a clean end of input.
+    fn next_frame(&mut self) -> io::Result<bool> {
+        loop {
+            if self.inner.fill_buf()?.is_empty() {
+                if self.frames == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "zstd stream is empty",
+                    ));
+                }
+                return Ok(false);
+            }
+            let mut magic = [0u8; 4];
+            self.inner.read_exact(&mut magic)?;
+            let magic = u32::from_le_bytes(magic);
+            if magic & 0xffff_fff0 == 0x184d_2a50 {
+                let mut len = [0u8; 4];
+                self.inner.read_exact(&mut len)?;
+                let len = u64::from(u32::from_le_bytes(len));
+                let skipped = io::copy(&mut (&mut self.inner).take(len), &mut io::sink())?;
+                if skipped < len {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "zstd skippable frame is truncated",
+                    ));
+                }
+                continue;
+            }
+            if magic != u32::from_le_bytes(ZSTD_MAGIC) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("bytes after zstd frame {} are not a frame", self.frames),
+                ));
+            }
+            let header = Cursor::new(ZSTD_MAGIC).chain(&mut self.inner);
+            self.decoder.reset(header).map_err(zstd_error)?;
+            self.frames += 1;
+            self.in_frame = true;
+            return Ok(true);
+        }
+    }
+}
+
+/// A window larger than the cap is a limit, anything else corruption.
+fn zstd_error(err: ruzstd::decoding::errors::FrameDecoderError) -> io::Error {
+    match err {
+        ruzstd::decoding::errors::FrameDecoderError::WindowSizeTooBig { requested, max } => {
+            into_io(FormatError::LimitExceeded {
+                limit: LimitKind::Decompression,
+                value: requested,
+                max,
+                offset: 0,
+            })
+        }
+        other => io::Error::new(io::ErrorKind::InvalidData, other),
+    }
+}
+
+impl<R: BufRead> Read for MultiZstd<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if !self.in_frame && !self.next_frame()? {
+                return Ok(0);
+            }
+            while self.decoder.can_collect() == 0 && !self.decoder.is_finished() {
+                self.decoder
+                    .decode_blocks(
+                        &mut self.inner,
+                        ruzstd::decoding::BlockDecodingStrategy::UptoBlocks(1),
+                    )
+                    .map_err(zstd_error)?;
+            }
+            let n = self.decoder.read(buf)?;
+            if n > 0 {
+                return Ok(n);
+            }
+            if self.decoder.is_finished() {
+                if let (Some(stored), Some(computed)) = (
+                    self.decoder.get_checksum_from_data(),
+                    self.decoder.get_calculated_checksum(),
+                ) && stored != computed
+                {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("zstd frame {} fails its checksum", self.frames),
+                    ));
+                }
+                self.in_frame = false;
+            }
+        }
     }
 }
 

@@ -22,6 +22,8 @@ pub enum LimitKind {
     Decompression,
     /// [`crate::Limits::max_depth`] (containers within containers).
     Depth,
+    /// [`crate::Limits::max_buffered_bytes`].
+    BufferedBytes,
 }
 
 impl fmt::Display for LimitKind {
@@ -35,6 +37,7 @@ impl fmt::Display for LimitKind {
             LimitKind::ArchiveEntries => "max-archive-entries",
             LimitKind::Decompression => "max-decompressed-bytes",
             LimitKind::Depth => "max-depth",
+            LimitKind::BufferedBytes => "max-buffered-bytes",
         })
     }
 }

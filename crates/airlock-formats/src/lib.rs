@@ -33,6 +33,7 @@ pub mod numpy;
 pub mod paths;
 pub mod pickle;
 pub mod safetensors;
+pub mod sevenz;
 pub mod tar;
 pub mod zip;
 

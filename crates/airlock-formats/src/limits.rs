@@ -28,6 +28,9 @@ pub struct Limits {
     /// Inflated size divided by compressed size, checked once 16 MiB have been produced
     /// (default 1000).
     pub max_compression_ratio: u64,
+    /// Bytes of a nested layer read into memory when its format needs random access
+    /// (a 7z inside another archive); files on disk are reopened instead (default 1 GiB).
+    pub max_buffered_bytes: u64,
     /// Containers, compressed layers and embedded pickles nested inside each other
     /// (default 8).
     pub max_depth: u32,
@@ -44,6 +47,7 @@ impl Default for Limits {
             max_archive_entries: 100_000,
             max_decompressed_bytes: 64 << 30,
             max_compression_ratio: 1000,
+            max_buffered_bytes: 1 << 30,
             max_depth: 8,
         }
     }

@@ -32,6 +32,19 @@ pub fn escapes(name: &[u8]) -> Option<&'static str> {
     None
 }
 
+/// Whether a symbolic link member `name` pointing at `target` resolves outside the
+/// extraction directory (a relative target resolves from the link's own directory).
+pub fn symlink_escapes(name: &[u8], target: &[u8]) -> bool {
+    if target.first() == Some(&b'/') || target.first() == Some(&b'\\') {
+        return true;
+    }
+    let base = match name.iter().rposition(|&b| b == b'/' || b == b'\\') {
+        Some(slash) => name.get(..=slash).unwrap_or_default(),
+        None => &[],
+    };
+    escapes(&[base, target].concat()).is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -471,18 +471,12 @@ fn apply_pax(data: &[u8], pending: &mut Pending) {
 /// Whether a link target escapes: absolute, or climbing above the archive root from the
 /// member's directory (symlinks) or from the root (hard links).
 fn link_escapes(name: &[u8], target: &[u8], kind: u8) -> bool {
-    if target.first() == Some(&b'/') {
-        return true;
-    }
-    let base: Vec<u8> = if kind == b'2' {
-        match name.iter().rposition(|&b| b == b'/') {
-            Some(slash) => name.get(..=slash).unwrap_or(&[]).to_vec(),
-            None => Vec::new(),
-        }
+    if kind == b'2' {
+        crate::paths::symlink_escapes(name, target)
     } else {
-        Vec::new()
-    };
-    escapes(&[base.as_slice(), target].concat()).is_some()
+        // A hard link's target is a member name, relative to the extraction directory.
+        escapes(target).is_some()
+    }
 }
 
 #[cfg(test)]

@@ -16,13 +16,17 @@ const PY_BZ2: &str = "425a68393141592653594a1f635a00000fd7e07d004041000800023234
 const PY_XZ: &str = "fd377a585a000004e6d6b4460200210116000000742fe5a301002a80049520000000000000007d94288c0161945d94284b014b024b03658c0162948c066a6f626c696294752e0000f9a77773f1782d360001432bad506e571fb6f37d010000000004595a";
 const PY_LZMA: &str = "5d00008000ffffffffffffffff0040010e6f5faf28c2f4f67c703c0a93fdd3c9448a670e9ec370d7624a0da5f78c59bdf85e1465c2bb311c9d18fef6d200";
 
-const ALL: [Codec; 6] = [
+/// The payload repeated 20 times, compressed by the `zstd` 1.5 CLI (`-19 --check`).
+const CLI_ZSTD_X20: &str = "28b52ffd645c02850100540280049520007d94288c0161945d94284b014b024b03658c0162948c066a6f626c696294752e020070e9547d03d00213774ed3";
+
+const ALL: [Codec; 7] = [
     Codec::Gzip,
     Codec::Zlib,
     Codec::Xz,
     Codec::Lzma,
     Codec::Bzip2,
     Codec::Lz4,
+    Codec::Zstd,
 ];
 
 fn unhex(s: &str) -> Vec<u8> {
@@ -66,6 +70,9 @@ fn encode(codec: Codec, data: &[u8]) -> Vec<u8> {
             let mut w = lz4_flex::frame::FrameEncoder::new(Vec::new());
             w.write_all(data).unwrap();
             w.finish().unwrap()
+        }
+        Codec::Zstd => {
+            ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
         }
     }
 }
@@ -132,6 +139,7 @@ fn concatenated_streams_are_read_like_python_reads_them() {
         Codec::Xz,
         Codec::Bzip2,
         Codec::Lz4,
+        Codec::Zstd,
     ] {
         let mut both = encode(codec, b"first part, ");
         both.extend_from_slice(&encode(codec, b"second part"));
@@ -287,6 +295,7 @@ fn ratio_limit_catches_bombs_after_16_mib() {
         Codec::Bzip2,
         Codec::Lz4,
         Codec::Xz,
+        Codec::Zstd,
     ] {
         let enc = encode(codec, &zeros);
         let err = decode(codec, &enc, &limits).expect_err(codec.name());
@@ -325,4 +334,48 @@ fn limit_error_is_found_through_wrapping() {
     let plain = io::Error::new(io::ErrorKind::InvalidData, "corrupt");
     assert!(compress::limit_error(&plain).is_none());
     assert!(compress::carried_error(&plain).is_none());
+}
+
+#[test]
+fn zstd_frames_from_the_cli_with_checksums_and_skippable_frames() {
+    let payload = unhex(PAYLOAD);
+    let cli = unhex(CLI_ZSTD_X20);
+    assert_eq!(compress::detect(&cli), Some(Codec::Zstd));
+    let decoded = decode(Codec::Zstd, &cli, &Limits::default()).unwrap();
+    assert_eq!(decoded, payload.repeat(20));
+
+    // A skippable frame (pzstd and seekable-format metadata) between two frames.
+    let mut framed = cli.clone();
+    framed.extend_from_slice(&0x184d_2a53u32.to_le_bytes());
+    framed.extend_from_slice(&3u32.to_le_bytes());
+    framed.extend_from_slice(b"abc");
+    framed.extend_from_slice(&cli);
+    let decoded = decode(Codec::Zstd, &framed, &Limits::default()).unwrap();
+    assert_eq!(decoded.len(), payload.len() * 40);
+
+    // The frame's content checksum is checked.
+    let mut bad_sum = cli.clone();
+    let last = bad_sum.len() - 1;
+    bad_sum[last] ^= 1;
+    let err = decode(Codec::Zstd, &bad_sum, &Limits::default()).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
+    assert!(err.to_string().contains("checksum"), "{err}");
+
+    // Bytes after a frame that are not a frame are corruption, not a clean end.
+    let mut trailing = cli.clone();
+    trailing.extend_from_slice(b"garbage!");
+    assert!(decode(Codec::Zstd, &trailing, &Limits::default()).is_err());
+
+    // The reserved descriptor bit makes the prefix not zstd at all.
+    let mut reserved = cli;
+    reserved[4] |= 0x08;
+    assert_eq!(compress::detect(&reserved), None);
+}
+
+#[test]
+fn oversized_zstd_window_is_refused_before_allocation() {
+    // Single-segment flag off, window descriptor exponent 31 - 10 => a 2 GiB window.
+    let header = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xa8, 0x01, 0x00, 0x00];
+    let err = decode(Codec::Zstd, &header, &Limits::default()).unwrap_err();
+    assert!(compress::limit_error(&err).is_some(), "{err:?}");
 }

@@ -32,6 +32,7 @@ pub struct LimitsConfig {
     pub max_archive_entries: Option<u64>,
     pub max_decompressed_bytes: Option<u64>,
     pub max_compression_ratio: Option<u64>,
+    pub max_buffered_bytes: Option<u64>,
     pub max_depth: Option<u32>,
 }
 
@@ -52,6 +53,7 @@ impl LimitsConfig {
             max_compression_ratio: self
                 .max_compression_ratio
                 .unwrap_or(d.max_compression_ratio),
+            max_buffered_bytes: self.max_buffered_bytes.unwrap_or(d.max_buffered_bytes),
             max_depth: self.max_depth.unwrap_or(d.max_depth),
         }
     }

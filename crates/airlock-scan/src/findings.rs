@@ -221,6 +221,13 @@ pub(crate) const TAR_STOP: StopRules = StopRules {
     entry_limit: &rules::TAR901_TAR_ENTRY_LIMIT,
 };
 
+/// Stops of the 7z reader.
+pub(crate) const SEVENZ_STOP: StopRules = StopRules {
+    label: "7z",
+    malformed: &rules::SVZ504_SEVENZ_MALFORMED,
+    entry_limit: &rules::SVZ901_SEVENZ_ENTRY_LIMIT,
+};
+
 /// The finding for a parser that stopped early: a limit rule, an I/O failure, or malformed.
 pub(crate) fn stop_finding(
     stop: &FormatError,
@@ -259,7 +266,7 @@ fn limit_rule(error: &FormatError, entry_limit: &'static Rule) -> Option<&'stati
         LimitKind::Nesting => &rules::PKL904_PICKLE_NESTING_LIMIT,
         LimitKind::PickleBytes => &rules::PKL905_PICKLE_SIZE_LIMIT,
         LimitKind::ArchiveEntries => entry_limit,
-        LimitKind::Decompression => &rules::SCN901_DECOMPRESSION_LIMIT,
+        LimitKind::Decompression | LimitKind::BufferedBytes => &rules::SCN901_DECOMPRESSION_LIMIT,
         // Container depth, and any bound added to the parsers later.
         _ => &rules::SCN902_CONTAINER_DEPTH_LIMIT,
     })
@@ -267,11 +274,16 @@ fn limit_rule(error: &FormatError, entry_limit: &'static Rule) -> Option<&'stati
 
 /// ARC101 for an archive member whose name would extract outside the target directory
 /// (zip-slip, tar traversal); `offset` is its header's.
-pub(crate) fn escaping_name(name: &[u8], offset: u64, location: &Location, out: &mut Vec<Finding>) {
+pub(crate) fn escaping_name(
+    name: &[u8],
+    offset: Option<u64>,
+    location: &Location,
+    out: &mut Vec<Finding>,
+) {
     if let Some(reason) = paths::escapes(name) {
         out.push(Finding::new(
             &rules::ARC101_ARCHIVE_PATH_TRAVERSAL,
-            location.at(Some(offset), None),
+            location.at(offset, None),
             format!(
                 "member `{}` {reason}: extracting it writes outside the target directory",
                 ByteName::new(name)

@@ -18,6 +18,7 @@ pub mod imports;
 pub mod report;
 mod safetensors_scan;
 mod scanner;
+mod sevenz_scan;
 mod tar_scan;
 mod walk;
 mod zip_scan;

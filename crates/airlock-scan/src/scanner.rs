@@ -1,12 +1,12 @@
 //! One file, one read: open, hash, detect by content, parse every layer, map to findings.
 
-use std::io::{self, BufReader, Cursor, Read};
+use std::io::{self, BufReader, Cursor, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use airlock_core::{ByteName, Finding, Location, rules};
 use airlock_formats::compress::{self, Codec};
 use airlock_formats::detect::{self, Kind};
-use airlock_formats::{Limits, numpy, pickle};
+use airlock_formats::{FormatError, LimitKind, Limits, numpy, pickle};
 use rayon::prelude::*;
 
 use crate::config::ScanConfig;
@@ -16,7 +16,7 @@ use crate::hashing::{ErrorTap, HashingReader};
 use crate::imports::ImportPolicy;
 use crate::report::{FileReport, ScanReport};
 use crate::walk;
-use crate::{gguf_scan, safetensors_scan, tar_scan, zip_scan};
+use crate::{gguf_scan, safetensors_scan, sevenz_scan, tar_scan, zip_scan};
 
 /// Bytes peeked at the start of every layer to detect its format.
 const SNIFF_LEN: usize = 4096;
@@ -93,7 +93,7 @@ impl Scanner {
         let mut reread = Vec::new();
         let (format, complete) = {
             let mut buffered = BufReader::with_capacity(READ_BUFFER, &mut hashing);
-            let mut stream = Layer::new(&mut buffered, Origin::File);
+            let mut stream = Layer::new(&mut buffered, Origin::File).with_whole(Whole::Path(path));
             if let Some(len) = file_len {
                 stream = stream.with_len(len);
             }
@@ -127,7 +127,9 @@ impl Scanner {
         let location = Location::file(ByteName::from(name));
         let mut findings = Vec::new();
         let mut reader = bytes;
-        let mut stream = Layer::new(&mut reader, Origin::File).with_len(bytes.len() as u64);
+        let mut stream = Layer::new(&mut reader, Origin::File)
+            .with_len(bytes.len() as u64)
+            .with_whole(Whole::Bytes(bytes));
         let mut reread = Vec::new();
         self.scan_layer(&mut stream, &location, 0, &mut findings, &mut reread);
         let open = || Ok(Cursor::new(bytes));
@@ -169,11 +171,7 @@ impl Scanner {
                 "tar"
             }
             Kind::SevenZip => {
-                out.push(Finding::new(
-                    &rules::SCN201_CONTAINER_NOT_SCANNED,
-                    location.clone(),
-                    "archive members were not scanned: this airlock version does not read 7z",
-                ));
+                sevenz_scan::scan_sevenz(self, stream, location, depth, out);
                 "7z"
             }
             Kind::Gguf => {
@@ -343,7 +341,23 @@ pub(crate) struct Layer<'r> {
     origin: Origin,
     /// Total length when it is a fact (a file's size), not a header's claim.
     pub(crate) len: Option<u64>,
+    /// The same bytes again with random access, when the layer is a whole file.
+    whole: Option<Whole<'r>>,
 }
+
+/// Where a whole top-level layer can be read again from its first byte.
+#[derive(Clone, Copy)]
+pub(crate) enum Whole<'a> {
+    /// A file on disk, reopened.
+    Path(&'a Path),
+    /// Bytes handed to [`Scanner::scan_bytes`].
+    Bytes(&'a [u8]),
+}
+
+/// A seekable reader, for formats whose index is not at the start (7z).
+pub(crate) trait ReadSeek: Read + Seek {}
+
+impl<T: Read + Seek> ReadSeek for T {}
 
 impl<'r> Layer<'r> {
     pub(crate) fn new(rest: &'r mut dyn Read, origin: Origin) -> Self {
@@ -353,6 +367,42 @@ impl<'r> Layer<'r> {
             rest,
             origin,
             len: None,
+            whole: None,
+        }
+    }
+
+    /// The same layer, readable again with random access from `whole`.
+    pub(crate) fn with_whole(mut self, whole: Whole<'r>) -> Self {
+        self.whole = Some(whole);
+        self
+    }
+
+    /// Random access to the whole layer: the file reopened, the caller's bytes, or, for a
+    /// nested layer, its bytes read into memory up to `max_buffered` (a limit error past
+    /// that). The sequential stream is left for the caller to drain.
+    pub(crate) fn random_access(
+        &mut self,
+        max_buffered: u64,
+    ) -> io::Result<Box<dyn ReadSeek + 'r>> {
+        match self.whole {
+            Some(Whole::Path(path)) => Ok(Box::new(BufReader::new(fs_err::File::open(path)?))),
+            Some(Whole::Bytes(bytes)) => Ok(Box::new(Cursor::new(bytes))),
+            None => {
+                let mut buffer = Vec::new();
+                self.reader()
+                    .take(max_buffered.saturating_add(1))
+                    .read_to_end(&mut buffer)?;
+                let read = buffer.len() as u64;
+                if read > max_buffered {
+                    return Err(io::Error::other(FormatError::LimitExceeded {
+                        limit: LimitKind::BufferedBytes,
+                        value: read,
+                        max: max_buffered,
+                        offset: 0,
+                    }));
+                }
+                Ok(Box::new(Cursor::new(buffer)))
+            }
         }
     }
 

@@ -24,7 +24,7 @@ pub(crate) fn scan_tar(
         Ok(())
     });
     for member in &report.members {
-        escaping_name(&member.name, member.header_offset, location, out);
+        escaping_name(&member.name, Some(member.header_offset), location, out);
     }
     for anomaly in &report.anomalies {
         let rule = match anomaly {

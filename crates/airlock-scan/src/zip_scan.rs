@@ -58,7 +58,12 @@ fn needs_recovery(report: &ZipReport) -> bool {
 fn report_walk(report: &ZipReport, location: &Location, out: &mut Vec<Finding>) {
     for summary in &report.members {
         let member = &summary.member;
-        escaping_name(&member.name, member.local_header_offset, location, out);
+        escaping_name(
+            &member.name,
+            Some(member.local_header_offset),
+            location,
+            out,
+        );
         member_errors(summary, location, out);
     }
     for anomaly in &report.anomalies {
@@ -152,7 +157,7 @@ pub(crate) fn revisit<R: Read + Seek>(
             match read {
                 Ok(read) => {
                     let found = &read.summary.member;
-                    escaping_name(&found.name, found.local_header_offset, location, out);
+                    escaping_name(&found.name, Some(found.local_header_offset), location, out);
                     member_errors(&read.summary, location, out);
                     for anomaly in &read.anomalies {
                         out.push(anomaly_finding(anomaly, location));

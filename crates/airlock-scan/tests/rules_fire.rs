@@ -131,12 +131,26 @@ fn crafted_cases() -> Vec<(&'static str, BTreeSet<&'static str>)> {
             &marks,
         ),
     ));
-    // A 7z archive: recognised, not yet read.
-    let mut seven = b"7z\xbc\xaf\x27\x1c\x00\x04".to_vec();
-    seven.extend([0u8; 56]);
     cases.push((
-        "SCN201",
-        codes_of_bytes(&scanner_with(LimitsConfig::default()), &seven),
+        "SVZ901",
+        codes(
+            &scanner_with(LimitsConfig {
+                max_archive_entries: Some(1),
+                ..Default::default()
+            }),
+            &fixture("7z/benign/torch-state-dict.7z"),
+        ),
+    ));
+    // A 7z nested in a zip is read into memory: past the buffer bound it is not scanned.
+    cases.push((
+        "SCN901",
+        codes(
+            &scanner_with(LimitsConfig {
+                max_buffered_bytes: Some(100),
+                ..Default::default()
+            }),
+            &fixture("7z/malicious/B28-7z-in-zip.zip"),
+        ),
     ));
     cases.push((
         "TAR901",

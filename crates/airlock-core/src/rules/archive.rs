@@ -1,4 +1,4 @@
-//! Rules for archives other than zip (tar) and for what any archive's member names do.
+//! Rules for archives other than zip (tar, 7z) and for what any archive's member names do.
 
 use super::refs::*;
 use super::{Reference, Rule, RuleStatus};
@@ -15,8 +15,8 @@ pub const ARC101_ARCHIVE_PATH_TRAVERSAL: Rule = Rule {
     name: "archive-path-traversal",
     severity: Severity::High,
     title: "Archive member would be extracted outside its directory",
-    finds: "A zip or tar member whose name is absolute (`/etc/…`, `C:\\\\…`) or climbs out with `..`, or a tar \
-symbolic or hard link whose target does.",
+    finds: "A zip, tar or 7z member whose name is absolute (`/etc/…`, `C:\\\\…`) or climbs out with `..`, or a \
+tar or 7z symbolic link (or tar hard link) whose target does.",
     why: "Unpacking a model bundle with `tarfile.extractall`, `unzip` or a hand-written loop writes such a \
 member wherever the name points: over a shell profile, a Python package on the path, an SSH key. Model files \
 never need such names (zip-slip, CVE-2007-4559 and its many descendants).",
@@ -58,6 +58,37 @@ pub const TAR901_TAR_ENTRY_LIMIT: Rule = Rule {
     title: "Tar has more members than the scan allows",
     finds: "A tar archive with more members than `scan.limits.max-archive-entries` (default 100,000).",
     why: "Member floods exhaust scanners; members past the limit were not scanned.",
+    fix: "Raise `scan.limits.max-archive-entries` in `airlock.toml` if the archive is legitimately this large.",
+    references: &[CWE_400],
+    status: RuleStatus::Stable,
+    since: "0.1.0",
+};
+
+/// A 7z structure that cannot be read to the end.
+pub const SVZ504_SEVENZ_MALFORMED: Rule = Rule {
+    code: "SVZ504",
+    name: "sevenz-malformed",
+    severity: Severity::High,
+    title: "7z archive is malformed",
+    finds: "A 7z archive whose signature header, index or a compressed block does not decode, or whose \
+members fail their CRC.",
+    why: "Members in the broken part were not scanned. The nullifAI models (2025) were deliberately broken \
+archives: loaders and scanners disagree on how much of a damaged archive they read.",
+    fix: "Re-create the archive from a trusted copy, or unpack it with 7-Zip and scan the result.",
+    references: &[ATLAS_SUPPLY_CHAIN, NULLIFAI, CWE_20],
+    status: RuleStatus::Stable,
+    since: "0.1.0",
+};
+
+/// More 7z members than the scan allows.
+pub const SVZ901_SEVENZ_ENTRY_LIMIT: Rule = Rule {
+    code: "SVZ901",
+    name: "sevenz-entry-limit",
+    severity: Severity::High,
+    title: "7z archive has more members than the scan allows",
+    finds: "A 7z archive whose index lists more members than `scan.limits.max-archive-entries` (default \
+100,000).",
+    why: "Member floods exhaust scanners; the archive's members were not scanned.",
     fix: "Raise `scan.limits.max-archive-entries` in `airlock.toml` if the archive is legitimately this large.",
     references: &[CWE_400],
     status: RuleStatus::Stable,

@@ -9,9 +9,9 @@ pub const SCN201_CONTAINER_NOT_SCANNED: Rule = Rule {
     code: "SCN201",
     name: "container-not-scanned",
     severity: Severity::Medium,
-    title: "Archive format whose members airlock does not read yet",
-    finds: "A 7z archive. airlock recognises it by content but does not yet look inside, so a pickle hidden \
-in a member (the nullifAI models used 7z) is not analysed.",
+    title: "Archive members airlock could not read",
+    finds: "7z members in AES-encrypted blocks (no password is ever tried) or compressed with a method airlock \
+does not decode (anything but LZMA, LZMA2, BZip2, PPMd, Copy and the BCJ/Delta filters).",
     why: "An archive whose members were not scanned is not known to be clean.",
     fix: "Unpack the archive into a directory you control (without loading anything from it) and scan that \
 directory.",
@@ -57,7 +57,9 @@ pub const SCN901_DECOMPRESSION_LIMIT: Rule = Rule {
     severity: Severity::High,
     title: "Decompressed data is larger than the scan allows",
     finds: "A compressed layer or archive member that inflates past `scan.limits.max-decompressed-bytes` \
-(default 64 GiB) or by more than `scan.limits.max-compression-ratio` (default 1000×).",
+(default 64 GiB) or by more than `scan.limits.max-compression-ratio` (default 1000×; for 7z, all members \
+together against the archive's size), a decoder that asks for more than 256 MiB of dictionary, or a nested 7z \
+larger than `scan.limits.max-buffered-bytes` (default 1 GiB; it must be read into memory).",
     why: "Decompression bombs exhaust disk and memory; the data past the limit was not scanned.",
     fix: "Raise the limit in `airlock.toml` if the data is legitimately this large.",
     references: &[CWE_409, CWE_400],
