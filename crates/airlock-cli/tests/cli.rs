@@ -43,7 +43,7 @@ fn stdout_json(output: &Output) -> serde_json::Value {
 
 const BENIGN: &str = "fixtures/torch/benign";
 /// Every fixture family (not `fixtures/` itself, which may hold the generator's venv).
-const ALL_FIXTURES: [&str; 9] = [
+const ALL_FIXTURES: [&str; 10] = [
     "fixtures/pickle",
     "fixtures/torch",
     "fixtures/zip",
@@ -51,6 +51,7 @@ const ALL_FIXTURES: [&str; 9] = [
     "fixtures/numpy",
     "fixtures/tar",
     "fixtures/7z",
+    "fixtures/huggingface",
     "fixtures/safetensors",
     "fixtures/gguf",
 ];

@@ -28,6 +28,7 @@ pub mod compress;
 pub mod detect;
 pub mod error;
 pub mod gguf;
+pub mod huggingface;
 pub mod limits;
 pub mod numpy;
 pub mod paths;

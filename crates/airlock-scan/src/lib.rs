@@ -14,6 +14,7 @@ pub mod error;
 mod findings;
 mod gguf_scan;
 mod hashing;
+mod huggingface_scan;
 pub mod imports;
 pub mod report;
 mod safetensors_scan;

@@ -16,7 +16,7 @@ use crate::hashing::{ErrorTap, HashingReader};
 use crate::imports::ImportPolicy;
 use crate::report::{FileReport, ScanReport};
 use crate::walk;
-use crate::{gguf_scan, safetensors_scan, sevenz_scan, tar_scan, zip_scan};
+use crate::{gguf_scan, huggingface_scan, safetensors_scan, sevenz_scan, tar_scan, zip_scan};
 
 /// Bytes peeked at the start of every layer to detect its format.
 const SNIFF_LEN: usize = 4096;
@@ -106,6 +106,9 @@ impl Scanner {
             }
             (format, drained.is_ok())
         };
+        if format == "unknown" && huggingface_scan::is_config_name(path) {
+            huggingface_scan::scan_config_file(path, &location, &mut findings);
+        }
         let (digest, size) = hashing.finish();
         let sha256 = complete.then_some(digest);
         if !reread.is_empty() {
@@ -131,7 +134,10 @@ impl Scanner {
             .with_len(bytes.len() as u64)
             .with_whole(Whole::Bytes(bytes));
         let mut reread = Vec::new();
-        self.scan_layer(&mut stream, &location, 0, &mut findings, &mut reread);
+        let format = self.scan_layer(&mut stream, &location, 0, &mut findings, &mut reread);
+        if format == "unknown" && huggingface_scan::is_config_name(Path::new(name)) {
+            huggingface_scan::scan_config(bytes, None, &location, &mut findings);
+        }
         let open = || Ok(Cursor::new(bytes));
         zip_scan::revisit(self, &open, &location, reread, &mut findings);
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));

@@ -10,6 +10,7 @@ mod archive;
 mod container;
 pub mod docs;
 mod gguf;
+mod huggingface;
 mod numpy;
 mod pickle;
 mod safetensors;
@@ -22,6 +23,7 @@ use crate::Severity;
 pub use archive::*;
 pub use container::*;
 pub use gguf::*;
+pub use huggingface::*;
 pub use numpy::*;
 pub use pickle::*;
 pub use safetensors::*;
@@ -88,6 +90,8 @@ pub static ALL: &[&Rule] = &[
     &GGF201_GGUF_CHAT_TEMPLATE_UNPARSED,
     &GGF501_GGUF_MALFORMED,
     &GGF901_GGUF_HEADER_LIMIT,
+    &HFM101_HF_REMOTE_CODE,
+    &HFM102_HF_REMOTE_CODE_OTHER_REPO,
     &NPY201_NUMPY_OBJECT_ARRAY,
     &NPY501_NUMPY_MALFORMED,
     &PKL101_PICKLE_EXEC_GLOBAL,
