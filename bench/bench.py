@@ -27,6 +27,7 @@ import platform
 import re
 import resource
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -452,6 +453,96 @@ def part_c(tools: Tools, fixtures: Path) -> str:
     return "\n".join(out)
 
 
+def write_zeros(fh, n: int) -> None:
+    chunk = bytes(1 << 24)
+    while n > 0:
+        fh.write(chunk[: min(n, len(chunk))])
+        n -= len(chunk)
+
+
+def make_big_safetensors(work: Path, gib: float = 5.0) -> Path:
+    """A ~5 GiB safetensors file: a header exactly as the safetensors writer lays it out
+    (sorted keys, offsets back to back, 8-byte padded header), zero-filled tensors."""
+    path = work / "big-5g.safetensors"
+    if path.exists():
+        return path
+    n_tensors, total = 40, int(gib * 2**30)
+    per = total // n_tensors // 4 * 4
+    header, off = {"__metadata__": {"format": "pt"}}, 0
+    for i in range(n_tensors):
+        header[f"model.layers.{i:02d}.weight"] = {"dtype": "F32", "shape": [per // 4], "data_offsets": [off, off + per]}
+        off += per
+    h = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
+    h += b" " * (-len(h) % 8)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(struct.pack("<Q", len(h)) + h)
+        write_zeros(fh, off)
+    tmp.rename(path)
+    return path
+
+
+def make_big_gguf(work: Path, gib: float = 4.0) -> Path:
+    """A ~4 GiB GGUF v3 file laid out as gguf-py's GGUFWriter writes it (KV pairs, tensor
+    infos, 32-byte alignment), with a chat template and zero-filled F32 tensors."""
+    path = work / "big-4g.gguf"
+    if path.exists():
+        return path
+
+    def s(x: str) -> bytes:
+        b = x.encode()
+        return struct.pack("<Q", len(b)) + b
+
+    template = "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}<|assistant|>"
+    kvs = [(s("general.architecture"), 8, s("llama")), (s("general.alignment"), 4, struct.pack("<I", 32)),
+           (s("tokenizer.chat_template"), 8, s(template))]
+    n_tensors, total = 32, int(gib * 2**30)
+    per = total // n_tensors // 32 * 32
+    infos, off = b"", 0
+    for i in range(n_tensors):
+        infos += s(f"blk.{i}.ffn.weight") + struct.pack("<I", 1) + struct.pack("<Q", per // 4) + \
+            struct.pack("<I", 0) + struct.pack("<Q", off)
+        off += per
+    head = b"GGUF" + struct.pack("<I", 3) + struct.pack("<QQ", n_tensors, len(kvs))
+    head += b"".join(k + struct.pack("<I", t) + v for k, t, v in kvs) + infos
+    head += bytes(-len(head) % 32)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(head)
+        write_zeros(fh, off)
+    tmp.rename(path)
+    return path
+
+
+def part_d(tools: Tools, work: Path) -> str:
+    out = ["## (d) Header-only formats at hashing speed: 5 GiB safetensors, 4 GiB GGUF", ""]
+    for label, path in [("safetensors", make_big_safetensors(work)), ("GGUF", make_big_gguf(work))]:
+        size = path.stat().st_size
+        out.append(f"`{path.name}`: {size / 2**30:.2f} GiB {label}, hand-laid in the writer's layout, "
+                   "zero-filled tensor data.")
+        out.append("")
+        runs = {}
+        for tool in ["sha256", "airlock", "modelaudit"]:
+            cmd = tools.cmd(tool, path)
+            runs[tool] = measure(cmd, path, timeout=3600) if cmd else None
+        rows = []
+        for tool, r in runs.items():
+            name = "openssl dgst -sha256" if tool == "sha256" else tool
+            cells = fmt_run(r)
+            mbps = f"{size / 2**20 / r.wall:.0f}" if r and r.wall > 0 and r.rc >= 0 else "n/a"
+            rows.append([name] + cells[:5] + [mbps])
+        out.append(table(["tool", "rc", "wall s", "CPU s", "max RSS MB", "runs", "MiB/s (wall)"], rows))
+        s, a, m = runs["sha256"], runs["airlock"], runs["modelaudit"]
+        out.append("")
+        if a and a.rc in (0, 1) and s:
+            line = f"airlock throughput / sha256 throughput = **{s.wall / a.wall:.2f}x** (wall)"
+            if m and m.rc >= 0:
+                line += f"; ModelAudit takes {ratio(m.wall, a.wall)} airlock's wall time"
+            out.append(line + f"; airlock max RSS {a.rss_kb / 1024:.0f} MB.")
+        out.append("")
+    return "\n".join(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--airlock", type=Path)
@@ -459,7 +550,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--fixtures", type=Path, required=True)
     ap.add_argument("--torch-python", help="python with torch, to write the 1 GiB checkpoint")
-    ap.add_argument("--parts", default="abc")
+    ap.add_argument("--parts", default="abcd")
     a = ap.parse_args()
     a.work.mkdir(parents=True, exist_ok=True)
     tools = Tools(a.airlock, a.anchors)
@@ -484,6 +575,9 @@ def main() -> None:
         sys.stdout.flush()
     if "c" in a.parts:
         print(part_c(tools, a.fixtures))
+        sys.stdout.flush()
+    if "d" in a.parts:
+        print(part_d(tools, a.work))
     print(f"_Run took {(time.time() - started) / 60:.1f} min; load average at end: "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}._")
 
