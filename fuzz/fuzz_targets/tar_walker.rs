@@ -3,7 +3,6 @@
 
 #![no_main]
 
-use std::io::Read;
 
 use airlock_formats::Limits;
 use airlock_formats::tar;
