@@ -24,6 +24,9 @@ pub enum LimitKind {
     Depth,
     /// [`crate::Limits::max_buffered_bytes`].
     BufferedBytes,
+    /// [`crate::Limits::max_compression_ratio`] applied to everything one file expands
+    /// into, across archive members and nesting levels.
+    TotalExpansion,
 }
 
 impl fmt::Display for LimitKind {
@@ -38,6 +41,7 @@ impl fmt::Display for LimitKind {
             LimitKind::Decompression => "max-decompressed-bytes",
             LimitKind::Depth => "max-depth",
             LimitKind::BufferedBytes => "max-buffered-bytes",
+            LimitKind::TotalExpansion => "max-compression-ratio (whole file)",
         })
     }
 }

@@ -11,17 +11,17 @@
 //! model, so a header that claims a 4 GiB dictionary fails before allocating. Members
 //! are visited one block at a time: a corrupt or encrypted block is reported and the
 //! next block is still read. Each member's output is capped by
-//! [`Limits::max_decompressed_bytes`], and the output of all members together by
-//! [`Limits::max_compression_ratio`] times the archive's size (a solid block compresses
-//! many members together, so only the whole archive has a meaningful ratio). Nothing is
-//! written to disk.
+//! [`Limits::max_decompressed_bytes`]; a solid block compresses many members together, so
+//! a member has no ratio of its own: the caller bounds what all members add up to (the
+//! scan layer charges every file's nested bytes to one budget). Nothing is written to
+//! disk.
 
 use std::collections::HashSet;
 use std::io::{self, Read, Seek};
 
 use sevenz_rust2::{Archive, ArchiveEntry, BlockDecoder, EncoderMethod, Password};
 
-use crate::compress::{MAX_DICTIONARY_BYTES, RATIO_CHECK_AFTER, into_io};
+use crate::compress::{MAX_DICTIONARY_BYTES, into_io};
 use crate::{FormatError, LimitKind, Limits};
 
 /// Bytes of a symbolic link's target that are read (PATH_MAX on Linux).
@@ -82,8 +82,6 @@ pub fn walk<R: Read + Seek>(
             return report;
         }
     };
-    let archive_len = source.seek(io::SeekFrom::End(0)).unwrap_or(u64::MAX);
-    let mut produced_total = 0u64;
     let entries = archive.files.len() as u64;
     if entries > limits.max_archive_entries {
         report.stopped = Some(FormatError::LimitExceeded {
@@ -147,9 +145,7 @@ pub fn walk<R: Read + Seek>(
             let mut capped = Capped {
                 inner: data,
                 produced: 0,
-                total: &mut produced_total,
-                archive_len,
-                limits,
+                max: limits.max_decompressed_bytes,
             };
             visit(&member, &mut capped)?;
             Ok(true)
@@ -167,38 +163,26 @@ pub fn walk<R: Read + Seek>(
     report
 }
 
-/// A member's decoded data, cut off with a limit error where the limits say.
+/// A member's decoded data, cut off with a limit error past `max` bytes.
 struct Capped<'a> {
     inner: &'a mut dyn Read,
     produced: u64,
-    total: &'a mut u64,
-    archive_len: u64,
-    limits: &'a Limits,
+    max: u64,
 }
 
 impl Read for Capped<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.produced = self.produced.saturating_add(n as u64);
-        *self.total = self.total.saturating_add(n as u64);
-        let (value, max) = if self.produced > self.limits.max_decompressed_bytes {
-            (self.produced, self.limits.max_decompressed_bytes)
-        } else if *self.total >= RATIO_CHECK_AFTER
-            && *self.total / self.archive_len.max(1) > self.limits.max_compression_ratio
-        {
-            (
-                *self.total / self.archive_len.max(1),
-                self.limits.max_compression_ratio,
-            )
-        } else {
-            return Ok(n);
-        };
-        Err(into_io(FormatError::LimitExceeded {
-            limit: LimitKind::Decompression,
-            value,
-            max,
-            offset: 0,
-        }))
+        if self.produced > self.max {
+            return Err(into_io(FormatError::LimitExceeded {
+                limit: LimitKind::Decompression,
+                value: self.produced,
+                max: self.max,
+                offset: 0,
+            }));
+        }
+        Ok(n)
     }
 }
 

@@ -6,6 +6,7 @@ use airlock_core::{ByteName, Finding, Location, Rule, rules};
 use airlock_formats::pickle::{Callee, Encoding, Pos, StreamAnalysis};
 use airlock_formats::{FormatError, LimitKind, paths};
 
+use crate::budget;
 use crate::imports::{ImportPolicy, Verdict};
 
 /// Rules that say "this layer stopped parsing early"; dropped when the layer below already
@@ -186,7 +187,7 @@ pub(crate) fn pickle(
     }
 
     if let Some(stop) = &analysis.stopped {
-        out.push(stop_finding(stop, location, base, &PICKLE_STOP));
+        out.extend(stop_finding(stop, location, base, &PICKLE_STOP));
     }
 }
 
@@ -229,29 +230,33 @@ pub(crate) const SEVENZ_STOP: StopRules = StopRules {
 };
 
 /// The finding for a parser that stopped early: a limit rule, an I/O failure, or malformed.
+/// None when the file's expansion budget stopped it (reported once for the whole file).
 pub(crate) fn stop_finding(
     stop: &FormatError,
     location: &Location,
     base: u64,
     rules: &StopRules,
-) -> Finding {
+) -> Option<Finding> {
+    if budget::is_exhausted_stop(stop) {
+        return None;
+    }
     let at = location.at(Some(base + stop.offset()), None);
     if let Some(rule) = limit_rule(stop, rules.entry_limit) {
-        return Finding::new(
+        return Some(Finding::new(
             rule,
             at,
             format!("{} analysis stopped early: {stop}", rules.label),
-        );
+        ));
     }
     let rule = match stop {
         FormatError::Io { .. } => &rules::SCN501_FILE_UNREADABLE,
         _ => rules.malformed,
     };
-    Finding::new(
+    Some(Finding::new(
         rule,
         at,
         format!("{} stream is malformed: {stop}", rules.label),
-    )
+    ))
 }
 
 /// The rule for a resource bound, if the stop was one.

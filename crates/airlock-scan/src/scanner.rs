@@ -9,6 +9,7 @@ use airlock_formats::detect::{self, Kind};
 use airlock_formats::{FormatError, LimitKind, Limits, numpy, pickle};
 use rayon::prelude::*;
 
+use crate::budget::{self, Budget};
 use crate::config::ScanConfig;
 use crate::error::ConfigError;
 use crate::findings::{self, is_stop_rule};
@@ -89,11 +90,13 @@ impl Scanner {
         let on_read = |n| progress.advance(n);
         let location = Location::file(ByteName::from_path(path));
         let mut hashing = HashingReader::new(file, &on_read);
+        let budget = Budget::for_file(file_len.unwrap_or(0), &self.limits);
         let mut findings = Vec::new();
         let mut reread = Vec::new();
         let (format, complete) = {
             let mut buffered = BufReader::with_capacity(READ_BUFFER, &mut hashing);
-            let mut stream = Layer::new(&mut buffered, Origin::File).with_whole(Whole::Path(path));
+            let mut stream = Layer::new(&mut buffered, Origin::File, budget.clone())
+                .with_whole(Whole::Path(path));
             if let Some(len) = file_len {
                 stream = stream.with_len(len);
             }
@@ -113,8 +116,9 @@ impl Scanner {
         let sha256 = complete.then_some(digest);
         if !reread.is_empty() {
             let open = || fs_err::File::open(path).map(BufReader::new);
-            zip_scan::revisit(self, &open, &location, reread, &mut findings);
+            zip_scan::revisit(self, &open, &location, reread, &budget, &mut findings);
         }
+        findings.extend(budget.finding(&location));
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         FileReport {
             path: location.path,
@@ -130,7 +134,8 @@ impl Scanner {
         let location = Location::file(ByteName::from(name));
         let mut findings = Vec::new();
         let mut reader = bytes;
-        let mut stream = Layer::new(&mut reader, Origin::File)
+        let budget = Budget::for_file(bytes.len() as u64, &self.limits);
+        let mut stream = Layer::new(&mut reader, Origin::File, budget.clone())
             .with_len(bytes.len() as u64)
             .with_whole(Whole::Bytes(bytes));
         let mut reread = Vec::new();
@@ -139,7 +144,8 @@ impl Scanner {
             huggingface_scan::scan_config(bytes, None, &location, &mut findings);
         }
         let open = || Ok(Cursor::new(bytes));
-        zip_scan::revisit(self, &open, &location, reread, &mut findings);
+        zip_scan::revisit(self, &open, &location, reread, &budget, &mut findings);
+        findings.extend(budget.finding(&location));
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         findings
     }
@@ -293,10 +299,13 @@ impl Scanner {
         }
         let origin = stream.origin;
         let inner_location = location.member(ByteName::from(format!("<{codec}>").as_str()));
-        let mut tap = ErrorTap::new(compress::decoder(codec, stream.reader(), &self.limits));
+        let budget = stream.budget.clone();
+        let mut decoder = compress::decoder(codec, stream.reader(), &self.limits);
+        let mut charged = budget.charge(&mut decoder);
+        let mut tap = ErrorTap::new(&mut charged);
         let mut inner = Vec::new();
         let inner_format = {
-            let mut layer = Layer::new(&mut tap, Origin::Decoded);
+            let mut layer = Layer::new(&mut tap, Origin::Decoded, budget.clone());
             let format = self.scan_layer(
                 &mut layer,
                 &inner_location,
@@ -310,6 +319,11 @@ impl Scanner {
             format
         };
         if let Some(error) = tap.take_error() {
+            if budget::is_exhausted(&error) {
+                inner.retain(|finding| !is_stop_rule(finding.rule));
+                out.extend(inner);
+                return codec.name();
+            }
             // zlib and lzma-alone magics are two or three bytes, which tensor data inside a
             // checkpoint starts with by chance: there, a stream that breaks before decoding
             // into anything recognisable is opaque data, not a corrupt layer.
@@ -349,6 +363,8 @@ pub(crate) struct Layer<'r> {
     pub(crate) len: Option<u64>,
     /// The same bytes again with random access, when the layer is a whole file.
     whole: Option<Whole<'r>>,
+    /// What the file's nested layers may still expand into.
+    pub(crate) budget: Budget,
 }
 
 /// Where a whole top-level layer can be read again from its first byte.
@@ -366,8 +382,9 @@ pub(crate) trait ReadSeek: Read + Seek {}
 impl<T: Read + Seek> ReadSeek for T {}
 
 impl<'r> Layer<'r> {
-    pub(crate) fn new(rest: &'r mut dyn Read, origin: Origin) -> Self {
+    pub(crate) fn new(rest: &'r mut dyn Read, origin: Origin, budget: Budget) -> Self {
         Layer {
+            budget,
             prefix: Vec::new(),
             peeked: false,
             rest,

@@ -27,9 +27,18 @@ pub(crate) fn scan_sevenz(
             return;
         }
     };
+    let budget = stream.budget.clone();
     let report = sevenz::walk(source, &scanner.limits, &mut |entry, data| {
-        scan_member(scanner, entry.name.as_bytes(), data, location, depth, out);
-        Ok(())
+        scan_member(
+            scanner,
+            entry.name.as_bytes(),
+            data,
+            location,
+            depth,
+            &budget,
+            out,
+        );
+        budget.check()
     });
     for name in &report.names {
         escaping_name(name.as_bytes(), None, location, out);
@@ -60,22 +69,22 @@ pub(crate) fn scan_sevenz(
     }
     // 7z errors carry no byte offset: the reader knows the block, not the position.
     for broken in report.broken_blocks.iter().chain(&report.stopped) {
-        out.push(match broken {
-            FormatError::Unsupported { what, .. } => Finding::new(
+        out.extend(match broken {
+            FormatError::Unsupported { what, .. } => Some(Finding::new(
                 &rules::SCN201_CONTAINER_NOT_SCANNED,
                 location.clone(),
                 format!("7z members were not scanned: {what}"),
-            ),
-            FormatError::Invalid { reason, .. } => Finding::new(
+            )),
+            FormatError::Invalid { reason, .. } => Some(Finding::new(
                 &rules::SVZ504_SEVENZ_MALFORMED,
                 location.clone(),
                 format!("7z {reason}; members after the break were not scanned"),
-            ),
-            FormatError::Truncated { what, .. } => Finding::new(
+            )),
+            FormatError::Truncated { what, .. } => Some(Finding::new(
                 &rules::SVZ504_SEVENZ_MALFORMED,
                 location.clone(),
                 format!("7z {what} is truncated; members after the break were not scanned"),
-            ),
+            )),
             _ => stop_finding(broken, location, 0, &SEVENZ_STOP),
         });
     }

@@ -18,10 +18,11 @@ pub(crate) fn scan_tar(
     if !scanner.enter(depth, location, out) {
         return;
     }
+    let budget = stream.budget.clone();
     let mut reader = stream.reader();
     let report = tar::walk(&mut reader, &scanner.limits, &mut |member, data| {
-        scan_member(scanner, &member.name, data, location, depth, out);
-        Ok(())
+        scan_member(scanner, &member.name, data, location, depth, &budget, out);
+        budget.check()
     });
     for member in &report.members {
         escaping_name(&member.name, Some(member.header_offset), location, out);
@@ -38,6 +39,6 @@ pub(crate) fn scan_tar(
         ));
     }
     if let Some(stop) = &report.stopped {
-        out.push(stop_finding(stop, location, 0, &TAR_STOP));
+        out.extend(stop_finding(stop, location, 0, &TAR_STOP));
     }
 }

@@ -7,6 +7,7 @@ use std::io::{self, Read, Seek};
 use airlock_core::{ByteName, Finding, Location, rules};
 use airlock_formats::zip::{self, Anomaly, AnomalyClass, Member, MemberSummary, ZipReport};
 
+use crate::budget::Budget;
 use crate::findings::{ZIP_STOP, escaping_name, is_stop_rule, stop_finding};
 use crate::hashing::ErrorTap;
 use crate::scanner::{Layer, Origin, Scanner};
@@ -27,10 +28,11 @@ pub(crate) fn scan_zip(
     if !scanner.enter(depth, location, out) {
         return;
     }
+    let budget = stream.budget.clone();
     let mut reader = stream.reader();
     let mut report = zip::walk(&mut reader, &scanner.limits, &mut |member, data| {
-        scan_member(scanner, &member.name, data, location, depth, out);
-        Ok(())
+        scan_member(scanner, &member.name, data, location, depth, &budget, out);
+        budget.check()
     });
     report_walk(&report, location, out);
     let needs_second_pass = needs_recovery(&report) || !report.unvisited.is_empty();
@@ -70,7 +72,7 @@ fn report_walk(report: &ZipReport, location: &Location, out: &mut Vec<Finding>) 
         out.push(anomaly_finding(anomaly, location));
     }
     if let Some(stop) = &report.stopped {
-        out.push(stop_finding(stop, location, 0, &ZIP_STOP));
+        out.extend(stop_finding(stop, location, 0, &ZIP_STOP));
     }
 }
 
@@ -78,7 +80,7 @@ fn report_walk(report: &ZipReport, location: &Location, out: &mut Vec<Finding>) 
 fn member_errors(summary: &MemberSummary, location: &Location, out: &mut Vec<Finding>) {
     if let Some(error) = &summary.error {
         let member_location = location.member(ByteName::new(summary.member.name.clone()));
-        out.push(stop_finding(error, &member_location, 0, &ZIP_STOP));
+        out.extend(stop_finding(error, &member_location, 0, &ZIP_STOP));
     }
 }
 
@@ -89,13 +91,15 @@ pub(crate) fn scan_member(
     data: &mut dyn io::Read,
     location: &Location,
     depth: u32,
+    budget: &Budget,
     out: &mut Vec<Finding>,
 ) {
     let member_location = location.member(ByteName::new(name));
-    let mut tap = ErrorTap::new(data);
+    let mut charged = budget.charge(data);
+    let mut tap = ErrorTap::new(&mut charged);
     let mut inner = Vec::new();
     {
-        let mut layer = Layer::new(&mut tap, Origin::ArchiveMember);
+        let mut layer = Layer::new(&mut tap, Origin::ArchiveMember, budget.clone());
         scanner.scan_layer(
             &mut layer,
             &member_location,
@@ -109,6 +113,10 @@ pub(crate) fn scan_member(
         // parser on top from reporting the same break again as its own malformation.
         inner.retain(|finding| !is_stop_rule(finding.rule));
     }
+    // Read the rest here rather than leave it to the walk, so that every byte the member
+    // expands into is charged to the file's budget; errors past the parser are the walk's
+    // to report.
+    let _ = io::copy(&mut tap, &mut io::sink());
     out.extend(inner);
 }
 
@@ -122,6 +130,7 @@ pub(crate) fn revisit<R: Read + Seek>(
     open: &dyn Fn() -> io::Result<R>,
     location: &Location,
     work: Vec<Revisit>,
+    budget: &Budget,
     out: &mut Vec<Finding>,
 ) {
     for Revisit { report } in work {
@@ -151,8 +160,8 @@ pub(crate) fn revisit<R: Read + Seek>(
                 }
             };
             let read = zip::read_member(file, &member, &scanner.limits, &mut |found, data| {
-                scan_member(scanner, &found.name, data, location, 0, out);
-                Ok(())
+                scan_member(scanner, &found.name, data, location, 0, budget, out);
+                budget.check()
             });
             match read {
                 Ok(read) => {

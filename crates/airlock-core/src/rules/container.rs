@@ -57,9 +57,10 @@ pub const SCN901_DECOMPRESSION_LIMIT: Rule = Rule {
     severity: Severity::High,
     title: "Decompressed data is larger than the scan allows",
     finds: "A compressed layer or archive member that inflates past `scan.limits.max-decompressed-bytes` \
-(default 64 GiB) or by more than `scan.limits.max-compression-ratio` (default 1000×; for 7z, all members \
-together against the archive's size), a decoder that asks for more than 256 MiB of dictionary, or a nested 7z \
-larger than `scan.limits.max-buffered-bytes` (default 1 GiB; it must be read into memory).",
+(default 64 GiB) or by more than `scan.limits.max-compression-ratio` (default 1000×); a file whose archive \
+members and decompressed layers, at every depth together, produce more than that ratio times its size; a \
+decoder that asks for more than 256 MiB of dictionary; or a nested 7z larger than \
+`scan.limits.max-buffered-bytes` (default 1 GiB; it must be read into memory).",
     why: "Decompression bombs exhaust disk and memory; the data past the limit was not scanned.",
     fix: "Raise the limit in `airlock.toml` if the data is legitimately this large.",
     references: &[CWE_409, CWE_400],
