@@ -22,6 +22,12 @@ pub enum LimitKind {
     Decompression,
     /// [`crate::Limits::max_depth`] (containers within containers).
     Depth,
+    /// [`crate::Limits::max_proto_depth`].
+    ProtoDepth,
+    /// [`crate::Limits::max_proto_message`].
+    ProtoMessage,
+    /// [`crate::Limits::max_proto_items`].
+    ProtoItems,
 }
 
 impl fmt::Display for LimitKind {
@@ -35,6 +41,9 @@ impl fmt::Display for LimitKind {
             LimitKind::ArchiveEntries => "max-archive-entries",
             LimitKind::Decompression => "max-decompressed-bytes",
             LimitKind::Depth => "max-depth",
+            LimitKind::ProtoDepth => "max-proto-depth",
+            LimitKind::ProtoMessage => "max-proto-message",
+            LimitKind::ProtoItems => "max-proto-items",
         })
     }
 }

@@ -30,10 +30,13 @@ pub mod error;
 pub mod gguf;
 pub mod limits;
 pub mod numpy;
+pub mod onnx;
 pub mod paths;
 pub mod pickle;
+pub mod protobuf;
 pub mod safetensors;
 pub mod tar;
+pub mod tensorflow;
 pub mod zip;
 
 pub use error::{FormatError, LimitKind};

@@ -33,6 +33,9 @@ pub struct LimitsConfig {
     pub max_decompressed_bytes: Option<u64>,
     pub max_compression_ratio: Option<u64>,
     pub max_depth: Option<u32>,
+    pub max_proto_depth: Option<u32>,
+    pub max_proto_message: Option<u64>,
+    pub max_proto_items: Option<u64>,
 }
 
 impl LimitsConfig {
@@ -53,6 +56,9 @@ impl LimitsConfig {
                 .max_compression_ratio
                 .unwrap_or(d.max_compression_ratio),
             max_depth: self.max_depth.unwrap_or(d.max_depth),
+            max_proto_depth: self.max_proto_depth.unwrap_or(d.max_proto_depth),
+            max_proto_message: self.max_proto_message.unwrap_or(d.max_proto_message),
+            max_proto_items: self.max_proto_items.unwrap_or(d.max_proto_items),
         }
     }
 }

@@ -15,10 +15,12 @@ mod findings;
 mod gguf_scan;
 mod hashing;
 pub mod imports;
+mod onnx_scan;
 pub mod report;
 mod safetensors_scan;
 mod scanner;
 mod tar_scan;
+mod tensorflow_scan;
 mod walk;
 mod zip_scan;
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use airlock_core::{ByteName, Finding, Location, rules};
 use airlock_formats::compress::{self, Codec};
 use airlock_formats::detect::{self, Kind};
+use airlock_formats::tensorflow::TfKind;
 use airlock_formats::{Limits, numpy, pickle};
 use rayon::prelude::*;
 
@@ -16,7 +17,7 @@ use crate::hashing::{ErrorTap, HashingReader};
 use crate::imports::ImportPolicy;
 use crate::report::{FileReport, ScanReport};
 use crate::walk;
-use crate::{gguf_scan, safetensors_scan, tar_scan, zip_scan};
+use crate::{gguf_scan, onnx_scan, safetensors_scan, tar_scan, tensorflow_scan, zip_scan};
 
 /// Bytes peeked at the start of every layer to detect its format.
 const SNIFF_LEN: usize = 4096;
@@ -94,6 +95,7 @@ impl Scanner {
         let (format, complete) = {
             let mut buffered = BufReader::with_capacity(READ_BUFFER, &mut hashing);
             let mut stream = Layer::new(&mut buffered, Origin::File);
+            stream.file = Some(path.to_path_buf());
             if let Some(len) = file_len {
                 stream = stream.with_len(len);
             }
@@ -181,6 +183,22 @@ impl Scanner {
                 "gguf"
             }
             Kind::Hdf5 => "hdf5",
+            Kind::Onnx => {
+                onnx_scan::scan_onnx(self, stream, location, out);
+                "onnx"
+            }
+            Kind::TfSavedModel => {
+                tensorflow_scan::scan_graph(self, TfKind::SavedModel, stream, location, out);
+                "tensorflow-savedmodel"
+            }
+            Kind::TfGraphDef => {
+                tensorflow_scan::scan_graph(self, TfKind::GraphDef, stream, location, out);
+                "tensorflow-graphdef"
+            }
+            Kind::KerasMetadata => {
+                tensorflow_scan::scan_keras_metadata(self, stream, location, out);
+                "keras-metadata"
+            }
             Kind::Safetensors => {
                 safetensors_scan::scan_safetensors(self, stream, location, out);
                 "safetensors"
@@ -343,6 +361,8 @@ pub(crate) struct Layer<'r> {
     origin: Origin,
     /// Total length when it is a fact (a file's size), not a header's claim.
     pub(crate) len: Option<u64>,
+    /// The file on disk this layer is, when it is one (ONNX external data sits beside it).
+    pub(crate) file: Option<PathBuf>,
 }
 
 impl<'r> Layer<'r> {
@@ -353,6 +373,7 @@ impl<'r> Layer<'r> {
             rest,
             origin,
             len: None,
+            file: None,
         }
     }
 

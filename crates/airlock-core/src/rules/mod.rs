@@ -11,8 +11,10 @@ mod container;
 pub mod docs;
 mod gguf;
 mod numpy;
+mod onnx;
 mod pickle;
 mod safetensors;
+mod tensorflow;
 mod zip;
 
 use serde::Serialize;
@@ -23,8 +25,10 @@ pub use archive::*;
 pub use container::*;
 pub use gguf::*;
 pub use numpy::*;
+pub use onnx::*;
 pub use pickle::*;
 pub use safetensors::*;
+pub use tensorflow::*;
 pub use zip::*;
 
 /// A check with the text a person needs to understand and act on its findings.
@@ -90,6 +94,13 @@ pub static ALL: &[&Rule] = &[
     &GGF901_GGUF_HEADER_LIMIT,
     &NPY201_NUMPY_OBJECT_ARRAY,
     &NPY501_NUMPY_MALFORMED,
+    &ONX101_ONNX_EXTERNAL_DATA_PATH_ESCAPE,
+    &ONX102_ONNX_EXTERNAL_DATA_LINK,
+    &ONX201_ONNX_CUSTOM_OP_DOMAIN,
+    &ONX202_ONNX_EXTERNAL_DATA_MISSING,
+    &ONX501_ONNX_MALFORMED,
+    &ONX502_ONNX_EXTERNAL_DATA_OUT_OF_RANGE,
+    &ONX901_ONNX_LIMIT,
     &PKL101_PICKLE_EXEC_GLOBAL,
     &PKL102_PICKLE_RESOLVER_GLOBAL,
     &PKL103_PICKLE_FILE_NETWORK_GLOBAL,
@@ -122,6 +133,13 @@ pub static ALL: &[&Rule] = &[
     &STF901_SAFETENSORS_HEADER_LIMIT,
     &TAR504_TAR_MALFORMED,
     &TAR901_TAR_ENTRY_LIMIT,
+    &TFG101_TENSORFLOW_PYTHON_CALLBACK,
+    &TFG102_TENSORFLOW_FILE_READ,
+    &TFG103_TENSORFLOW_FILE_WRITE,
+    &TFG104_TENSORFLOW_NETWORK,
+    &TFG201_TENSORFLOW_CHECKPOINT_OP_OUTSIDE_SAVER,
+    &TFG501_TENSORFLOW_MALFORMED,
+    &TFG901_TENSORFLOW_LIMIT,
     &ZIP501_ZIP_HEADER_MISMATCH,
     &ZIP502_ZIP_CRC_MISMATCH,
     &ZIP503_ZIP_FLAG_TRICK,
