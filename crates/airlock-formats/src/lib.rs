@@ -37,6 +37,7 @@ pub mod protobuf;
 pub mod safetensors;
 pub mod tar;
 pub mod tensorflow;
+pub mod tensorflow_ops;
 pub mod zip;
 
 pub use error::{FormatError, LimitKind};

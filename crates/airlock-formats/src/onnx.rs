@@ -22,8 +22,24 @@ use std::collections::BTreeMap;
 use crate::protobuf::{Field, Kept, Wire, WireType};
 use crate::{FormatError, Limits};
 
-/// Bytes kept of a name, op type, domain or path string.
-pub const NAME_CAP: usize = 4096;
+/// Bytes kept of a name, op type, domain or location.
+pub const NAME_CAP: usize = 1024;
+
+/// Characters kept of a place (the path of graphs, nodes and attributes to an item).
+pub const PLACE_CAP: usize = 2048;
+
+/// `place` cut to [`PLACE_CAP`] bytes (on a character boundary), `…` marking the cut.
+fn capped(mut place: String) -> String {
+    if place.len() > PLACE_CAP {
+        let mut at = PLACE_CAP;
+        while !place.is_char_boundary(at) {
+            at -= 1;
+        }
+        place.truncate(at);
+        place.push('…');
+    }
+    place
+}
 
 /// External references and custom-domain nodes kept per model; further ones are counted.
 pub const MAX_RECORDS: usize = 10_000;
@@ -216,7 +232,7 @@ impl<R: std::io::Read> Walker<'_, R> {
                     domain = self.w.keep(Some(to), NAME_CAP)?.text();
                 }
                 7 => {
-                    let place = format!("function {domain:?}.{name:?}");
+                    let place = capped(format!("function {domain:?}.{name:?}"));
                     self.node(f, Some(to), &place)?;
                 }
                 _ => self.w.skip(f, Some(to))?,
@@ -236,7 +252,7 @@ impl<R: std::io::Read> Walker<'_, R> {
                 2 => {
                     want(f, WireType::Len)?;
                     let name = self.w.keep(Some(to), NAME_CAP)?.text();
-                    place = format!("{parent} {name:?}");
+                    place = capped(format!("{parent} {name:?}"));
                 }
                 5 => self.tensor(f, Some(to), &format!("{place} initializer"), false)?,
                 15 => self.sparse(f, Some(to), &format!("{place} sparse_initializer"))?,
@@ -269,13 +285,13 @@ impl<R: std::io::Read> Walker<'_, R> {
                     domain = self.w.keep(Some(to), NAME_CAP)?.text();
                 }
                 5 => {
-                    let place = format!("{parent} / node {name:?} ({op_type})");
+                    let place = capped(format!("{parent} / node {name:?} ({op_type})"));
                     self.attribute(f, Some(to), &place)?;
                 }
                 _ => self.w.skip(f, Some(to))?,
             }
         }
-        let place = format!("{parent} / node {name:?}");
+        let place = capped(format!("{parent} / node {name:?}"));
         if !is_builtin_domain(&domain) {
             if self.report.custom_nodes.len() < MAX_RECORDS {
                 self.report.custom_nodes.push(DomainNode {
@@ -302,7 +318,7 @@ impl<R: std::io::Read> Walker<'_, R> {
         let to = self.w.enter(end)?;
         let mut name = String::new();
         while let Some(f) = self.w.field(Some(to))? {
-            let place = format!("{parent} / attribute {name:?}");
+            let place = capped(format!("{parent} / attribute {name:?}"));
             match f.number {
                 1 => {
                     want(f, WireType::Len)?;
@@ -366,7 +382,7 @@ impl<R: std::io::Read> Walker<'_, R> {
             return Ok(());
         }
         let mut record = ExternalRef {
-            place: format!("{parent} tensor {name:?}"),
+            place: capped(format!("{parent} tensor {name:?}")),
             location: Kept::default(),
             offset: None,
             length: None,

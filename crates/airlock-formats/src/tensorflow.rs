@@ -28,6 +28,12 @@ pub const NAME_CAP: usize = 1024;
 /// Inputs kept per graph node (for the saver slice).
 pub const MAX_INPUTS: usize = 4096;
 
+/// Bytes of node names, inputs and call targets kept per meta graph for the saver
+/// slice (64 MiB). Past it nodes are still scanned, but a checkpoint op the slice can no
+/// longer reach is reported as outside the saver: the error is a false alarm, never a
+/// miss.
+pub const MAX_RETAINED: usize = 64 << 20;
+
 /// Flagged ops and Keras configs kept per file; further ones are counted.
 pub const MAX_RECORDS: usize = 10_000;
 
@@ -47,6 +53,16 @@ pub enum OpClass {
     Network,
     /// Checkpoint I/O (`SaveV2`, `RestoreV2`, `MergeV2Checkpoints`...), normal in the saver.
     Checkpoint,
+    /// An op neither registered in TensorFlow ([`is_registered`]) nor defined in the
+    /// graph's function library: it needs a custom-op library (native code).
+    CustomOp,
+}
+
+/// Whether `op` is registered in TensorFlow itself (see [`crate::tensorflow_ops`]).
+pub fn is_registered(op: &str) -> bool {
+    crate::tensorflow_ops::REGISTERED_OPS
+        .binary_search(&op)
+        .is_ok()
 }
 
 /// Classifies an op by name and the string attributes that decide it; `None` for ops
@@ -273,8 +289,13 @@ struct Meta {
     /// Function name → functions its nodes call.
     calls: HashMap<String, Vec<String>>,
     saver: Option<SaverDef>,
+    /// Bytes held in `graph` and `calls`, bounded by [`MAX_RETAINED`].
+    retained: usize,
     /// Hits with the node or function they sit in: (hit, graph node or None, function).
     pending: Vec<(OpHit, Option<String>, Option<String>)>,
+    /// First place of each op TensorFlow does not register, decided against the
+    /// function library once it has been read.
+    unregistered: BTreeMap<String, (String, u64)>,
 }
 
 struct Walker<'l, R> {
@@ -456,11 +477,19 @@ impl<R: std::io::Read> Walker<'_, R> {
         } else {
             self.report.dropped_records += 1;
         }
+        let place = || match &function {
+            Some(fname) => format!("{} function {fname:?} node {name:?}", self.meta.prefix),
+            None => format!("{} graph node {name:?}", self.meta.prefix),
+        };
+        if !is_registered(&op)
+            && !self.meta.unregistered.contains_key(&op)
+            && self.meta.unregistered.len() < MAX_RECORDS
+        {
+            let at = place().trim_start().to_owned();
+            self.meta.unregistered.insert(op.clone(), (at, offset));
+        }
         if let Some((class, reason)) = classify(&op, &strings) {
-            let place = match &function {
-                Some(fname) => format!("{} function {fname:?} node {name:?}", self.meta.prefix),
-                None => format!("{} graph node {name:?}", self.meta.prefix),
-            };
+            let place = place();
             let detail = strings
                 .iter()
                 .filter(|(k, _)| {
@@ -487,6 +516,14 @@ impl<R: std::io::Read> Walker<'_, R> {
                 self.report.dropped_records += 1;
             }
         }
+        let size = name.len()
+            + inputs.iter().map(String::len).sum::<usize>()
+            + calls.iter().map(String::len).sum::<usize>();
+        if self.meta.retained.saturating_add(size) > MAX_RETAINED {
+            self.report.dropped_records += 1;
+            return Ok(());
+        }
+        self.meta.retained += size;
         match function {
             Some(fname) => self.meta.calls.entry(fname).or_default().extend(calls),
             None => {
@@ -560,6 +597,20 @@ impl<R: std::io::Read> Walker<'_, R> {
                     fqueue.extend(calls.iter().map(String::as_str));
                 }
             }
+        }
+        for (op, (place, offset)) in &meta.unregistered {
+            if meta.calls.contains_key(op) || self.report.hits.len() >= MAX_RECORDS {
+                continue;
+            }
+            self.report.hits.push(OpHit {
+                op: op.clone(),
+                class: OpClass::CustomOp,
+                reason: "is not a TensorFlow op nor a function of the graph: it needs a custom-op library",
+                place: place.clone(),
+                detail: None,
+                in_saver: false,
+                offset: *offset,
+            });
         }
         for (mut hit, node, function) in meta.pending {
             hit.in_saver = node.as_deref().is_some_and(|n| saver_nodes.contains(n))

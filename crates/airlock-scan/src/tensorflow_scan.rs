@@ -23,6 +23,7 @@ pub(crate) fn scan_graph(
             OpClass::Network => &rules::TFG104_TENSORFLOW_NETWORK,
             OpClass::Checkpoint if hit.in_saver => continue,
             OpClass::Checkpoint => &rules::TFG201_TENSORFLOW_CHECKPOINT_OP_OUTSIDE_SAVER,
+            OpClass::CustomOp => &rules::TFG202_TENSORFLOW_CUSTOM_OP,
         };
         let mut finding = Finding::new(
             rule,

@@ -129,6 +129,20 @@ checkpoint you expect.",
     since: "0.1.0",
 };
 
+/// Ops that need a custom-op library.
+pub const TFG202_TENSORFLOW_CUSTOM_OP: Rule = Rule {
+    code: "TFG202",
+    name: "tensorflow-custom-op",
+    severity: Severity::Medium,
+    title: "TensorFlow graph uses an op TensorFlow does not define",
+    finds: "A node whose op is neither registered in TensorFlow (the 1,908 ops of tensorflow-cpu 2.21, listed in `airlock-formats/src/tensorflow_ops.rs`) nor a function of the meta graph's function library. One finding per op, at its first node. Ops added by later TensorFlow versions are reported too until the list is regenerated.",
+    why: "The graph cannot run until the user loads a custom-op library with `tf.load_op_library`: native code with the process's rights, not in the model and not seen by this scan.",
+    fix: "Find out which library provides the op and where it comes from; load only libraries built from source you trust.",
+    references: &[TF_SECURITY, ATLAS_UNSAFE_ARTIFACT, TF_RAW_OPS],
+    status: RuleStatus::Stable,
+    since: "0.1.0",
+};
+
 /// The file is not valid protobuf or not a valid graph structure.
 pub const TFG501_TENSORFLOW_MALFORMED: Rule = Rule {
     code: "TFG501",
