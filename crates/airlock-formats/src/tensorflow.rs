@@ -644,10 +644,11 @@ pub struct KerasConfig {
 /// What a pass over `keras_metadata.pb` (tf-keras `SavedMetadata`) found.
 #[derive(Debug, Default)]
 pub struct KerasMetadataReport {
-    /// Each node's metadata, in file order (first [`MAX_RECORDS`]); each is bounded by
-    /// [`Limits::max_proto_message`].
+    /// Each node's metadata, in file order: at most [`MAX_RECORDS`] nodes and
+    /// [`MAX_RETAINED`] bytes in all, each node within [`Limits::max_proto_message`].
     pub keras_configs: Vec<KerasConfig>,
-    /// Nodes dropped past [`MAX_RECORDS`].
+    /// Nodes dropped past [`MAX_RECORDS`] or [`MAX_RETAINED`] (the caller decides
+    /// whether an incomplete list is acceptable).
     pub dropped_records: u64,
     /// Why the walk stopped before the end, if it did.
     pub stopped: Option<FormatError>,
@@ -657,12 +658,14 @@ pub struct KerasMetadataReport {
 pub fn read_keras_metadata<R: std::io::Read>(reader: R, limits: &Limits) -> KerasMetadataReport {
     let mut w = Wire::new(reader, limits);
     let mut report = KerasMetadataReport::default();
+    let mut kept = 0usize;
     let result = (|| -> Res {
         while let Some(f) = w.field(None)? {
             if f.number == 1 {
                 want(f, WireType::Len)?;
                 let node: KerasConfig = w.decode(None, "SavedObject")?;
-                if report.keras_configs.len() < MAX_RECORDS {
+                kept = kept.saturating_add(node.metadata.len() + node.node_path.len());
+                if report.keras_configs.len() < MAX_RECORDS && kept <= MAX_RETAINED {
                     report.keras_configs.push(node);
                 } else {
                     report.dropped_records += 1;

@@ -161,7 +161,10 @@ fn onnx_and_tensorflow_protobufs_are_recognised_by_structure() {
         ("onnx/benign/mlp.onnx", Kind::Onnx),
         ("onnx/benign/external-data/model.onnx", Kind::Onnx),
         ("onnx/benign/if-loop.onnx", Kind::Onnx),
-        ("tensorflow/benign/mlp-savedmodel/saved_model.pb", Kind::TfSavedModel),
+        (
+            "tensorflow/benign/mlp-savedmodel/saved_model.pb",
+            Kind::TfSavedModel,
+        ),
         ("tensorflow/benign/frozen-graph.pb", Kind::TfGraphDef),
         ("tensorflow/benign/keras_metadata.pb", Kind::KerasMetadata),
     ] {
@@ -210,7 +213,9 @@ fn random_bytes_and_tensor_data_are_never_protobuf() {
     }
     // Little-endian int64 and float32 tensors of small values.
     let ints: Vec<u8> = (8i64..200).flat_map(|v| v.to_le_bytes()).collect();
-    let floats: Vec<u8> = (0..200).flat_map(|v| (v as f32 / 7.0).to_le_bytes()).collect();
+    let floats: Vec<u8> = (0..200)
+        .flat_map(|v| (v as f32 / 7.0).to_le_bytes())
+        .collect();
     let bytes: Vec<u8> = (8u8..=255).collect();
     for data in [ints, floats, bytes] {
         assert!(!protobuf(sniff(&data)));

@@ -20,10 +20,16 @@ fn onnx_lists_ops_in_nested_graphs_and_functions() {
     assert!(report.stopped.is_none(), "{:?}", report.stopped);
     assert_eq!(report.subgraphs, 3);
     for op in ["If", "Loop", "Add", "Sub", "Identity"] {
-        assert!(report.ops.contains_key(&(String::new(), op.to_owned())), "{op}");
+        assert!(
+            report.ops.contains_key(&(String::new(), op.to_owned())),
+            "{op}"
+        );
     }
     assert_eq!(report.opsets, vec![(String::new(), 17)]);
-    let report = onnx::read_model(fixture("onnx/benign/local-function.onnx").as_slice(), &limits);
+    let report = onnx::read_model(
+        fixture("onnx/benign/local-function.onnx").as_slice(),
+        &limits,
+    );
     assert_eq!(
         report.functions,
         vec![("local.funcs".to_owned(), "Double".to_owned())]
