@@ -105,7 +105,12 @@ pub fn classify(op: &str, attrs: &[(String, String)]) -> Option<(OpClass, &'stat
         | "ExperimentalCSVDataset"
         | "SqlDataset"
         | "ExperimentalSqlDataset"
-        | "LoadDataset" => (FileRead, "dataset that reads files"),
+        | "LoadDataset"
+        | "SnapshotDatasetReader"
+        | "SnapshotNestedDatasetReader"
+        | "SnapshotChunkDataset"
+        | "ListSnapshotChunksDataset"
+        | "RecordInput" => (FileRead, "dataset that reads files"),
         "ImmutableConst" => (
             FileRead,
             "memory-maps a file region named by `memory_region_name` into a tensor",
@@ -128,7 +133,16 @@ pub fn classify(op: &str, attrs: &[(String, String)]) -> Option<(OpClass, &'stat
         | "SaveDatasetV2"
         | "SnapshotDataset"
         | "SnapshotDatasetV2"
-        | "ExperimentalSnapshotDataset" => (FileWrite, "dataset that writes files"),
+        | "ExperimentalSnapshotDataset"
+        | "DatasetToTFRecord"
+        | "ExperimentalDatasetToTFRecord" => (FileWrite, "dataset that writes files"),
+        "CalibrationStatisticsSaver" | "DumpTensor" => {
+            (FileWrite, "writes tensors or statistics to a file")
+        }
+        "FileSystemSetConfiguration" => (
+            FileWrite,
+            "changes the process's file-system configuration (schemes, credentials)",
+        ),
         "CreateSummaryFileWriter" | "CreateSummaryDbWriter" => {
             (FileWrite, "creates a summary writer on a file or database")
         }
@@ -162,9 +176,14 @@ pub fn classify(op: &str, attrs: &[(String, String)]) -> Option<(OpClass, &'stat
         | "DataServiceDatasetV3"
         | "DataServiceDatasetV4"
         | "RegisterDataset"
-        | "RegisterDatasetV2" => (Network, "connects to a tf.data service address"),
+        | "RegisterDatasetV2"
+        | "DistributedSave" => (Network, "connects to a tf.data service address"),
+        "RemoteCall" => (
+            Network,
+            "runs a function on another (remote) device or task",
+        ),
         "Save" | "SaveV2" | "SaveSlices" => (Checkpoint, "writes tensors to checkpoint files"),
-        "Restore" | "RestoreV2" | "RestoreSlice" => {
+        "Restore" | "RestoreV2" | "RestoreSlice" | "DTensorRestoreV2" => {
             (Checkpoint, "reads tensors from checkpoint files")
         }
         "MergeV2Checkpoints" => (
@@ -708,6 +727,8 @@ mod tests {
             Some((OpClass::Network, _))
         ));
         assert_eq!(node_of("^a/b:0"), "a/b");
+        assert!(is_registered("MatMul") && !is_registered("AirlockFixtureOp"));
+        assert!(crate::tensorflow_ops::REGISTERED_OPS.is_sorted());
         assert_eq!(node_of("x:output:0"), "x");
     }
 }

@@ -112,3 +112,46 @@ fn keras_metadata_configs_are_exposed() {
     assert_eq!(report.keras_configs[0].identifier, "_tf_keras_sequential");
     assert!(report.keras_configs[0].metadata.contains("\"Sequential\""));
 }
+
+fn varint(mut v: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return out;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+#[test]
+fn bulk_tensor_bytes_are_streamed_past_not_buffered() {
+    use std::io::Read;
+    // ModelProto { ir_version 8, graph { initializer { name "big", raw_data: 256 MiB } } },
+    // generated as it is read; small messages may be at most 1 KiB, so the tensor bytes
+    // can only have been skipped.
+    const BIG: u64 = 256 << 20;
+    let name = [0x42, 3, b'b', b'i', b'g'];
+    let raw = [vec![0x4a], varint(BIG)].concat();
+    let tensor_len = (name.len() + raw.len()) as u64 + BIG;
+    let tensor = [vec![0x2a], varint(tensor_len)].concat();
+    let graph_len = tensor.len() as u64 + tensor_len;
+    let prefix = [
+        vec![0x08, 8, 0x3a],
+        varint(graph_len),
+        tensor,
+        name.to_vec(),
+        raw,
+    ]
+    .concat();
+    let reader = prefix.as_slice().chain(std::io::repeat(0).take(BIG));
+    let limits = Limits {
+        max_proto_message: 1024,
+        ..Limits::default()
+    };
+    let report = onnx::read_model(reader, &limits);
+    assert!(report.stopped.is_none(), "{:?}", report.stopped);
+    assert!(report.external.is_empty());
+}

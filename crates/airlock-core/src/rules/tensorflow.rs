@@ -63,7 +63,8 @@ pub const TFG102_TENSORFLOW_FILE_READ: Rule = Rule {
     finds: "`ReadFile`, `MatchingFiles`, the queue readers (`WholeFileReader`, `TextLineReader`, \
 `TFRecordReader`, `FixedLengthRecordReader`, `LMDBReader`, V1 and V2), the file datasets \
 (`TextLineDataset`, `TFRecordDataset`, `FixedLengthRecordDataset`, `CSVDataset`, `LMDBDataset`, \
-`SqlDataset`, `LoadDataset`, `MatchingFilesDataset`), `ImmutableConst` (maps a file region), \
+`SqlDataset`, `LoadDataset`, `MatchingFilesDataset`, `RecordInput`, the snapshot readers), \
+`ImmutableConst` (maps a file region), \
 `LoadAndRemapMatrix`, `GenerateVocabRemapping`, and `DecodeProtoV2`/`EncodeProto` with a \
 `descriptor_source` file, in a graph or function body.",
     why: "Calling the model reads whatever file the graph names (`~/.ssh/id_rsa`, cloud credentials) \
@@ -81,7 +82,8 @@ pub const TFG103_TENSORFLOW_FILE_WRITE: Rule = Rule {
     name: "tensorflow-file-write",
     severity: Severity::High,
     title: "TensorFlow graph writes files",
-    finds: "`WriteFile`, the dataset writers (`SaveDataset`, `SnapshotDataset`), summary writers on \
+    finds: "`WriteFile`, the dataset writers (`SaveDataset`, `SnapshotDataset`, `DatasetToTFRecord`), \
+`CalibrationStatisticsSaver`, `DumpTensor`, `FileSystemSetConfiguration`, summary writers on \
 files or databases (`CreateSummaryFileWriter`, `CreateSummaryDbWriter`), `PrintV2` whose \
 `output_stream` is a `file://` URL, and debug ops (`DebugIdentity`, `DebugIdentityV2`, \
 `DebugNumericSummary`...) whose `debug_urls` name `file://` paths, in a graph or function body.",
@@ -100,8 +102,8 @@ pub const TFG104_TENSORFLOW_NETWORK: Rule = Rule {
     severity: Severity::High,
     title: "TensorFlow graph connects to the network",
     finds: "Debug ops whose `debug_urls` name a non-file URL (`grpc://`), the RPC ops (`Rpc`, \
-`TryRpc`, `RpcClient`, `RpcCall`, `RpcServer`...), and tf.data service ops (`DataServiceDataset`, \
-`RegisterDataset`), in a graph or function body.",
+`TryRpc`, `RpcClient`, `RpcCall`, `RpcServer`...), tf.data service ops (`DataServiceDataset`, \
+`RegisterDataset`, `DistributedSave`) and `RemoteCall`, in a graph or function body.",
     why: "Calling the model sends tensors (inputs, weights) to, or takes orders from, an address the \
 model's author chose.",
     fix: TF_FIX,
@@ -116,7 +118,7 @@ pub const TFG201_TENSORFLOW_CHECKPOINT_OP_OUTSIDE_SAVER: Rule = Rule {
     name: "tensorflow-checkpoint-op-outside-saver",
     severity: Severity::Medium,
     title: "TensorFlow checkpoint I/O outside the saver",
-    finds: "`SaveV2`, `Save`, `SaveSlices`, `RestoreV2`, `Restore`, `RestoreSlice` or \
+    finds: "`SaveV2`, `Save`, `SaveSlices`, `RestoreV2`, `Restore`, `RestoreSlice`, `DTensorRestoreV2` or \
 `MergeV2Checkpoints` in a node or function that the meta graph's `saver_def` (its save tensor and \
 restore op, followed through inputs and called functions) does not reach, or in a graph without a \
 `saver_def`. The same ops inside the saver are normal in every SavedModel and not reported.",
