@@ -40,6 +40,10 @@ pub const MAX_RECORDS: usize = 10_000;
 /// Largest attribute value decoded; larger ones (constant tensors) are skipped.
 pub const SMALL_ATTR: u64 = 64 * 1024;
 
+/// Stands for an attribute value too large to decode ([`SMALL_ATTR`]); [`classify`]
+/// takes it as the worst case for the attributes it looks at.
+pub const UNREAD: &str = "\u{0}unread attribute over 64 KiB";
+
 /// What an op does outside of computing on tensors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OpClass {
@@ -146,7 +150,7 @@ pub fn classify(op: &str, attrs: &[(String, String)]) -> Option<(OpClass, &'stat
         "CreateSummaryFileWriter" | "CreateSummaryDbWriter" => {
             (FileWrite, "creates a summary writer on a file or database")
         }
-        "PrintV2" if attr("output_stream").any(|s| s.starts_with("file://")) => {
+        "PrintV2" if attr("output_stream").any(|s| s.starts_with("file://") || s == UNREAD) => {
             (FileWrite, "prints to a file named by `output_stream`")
         }
         "DebugIdentity"
@@ -155,7 +159,7 @@ pub fn classify(op: &str, attrs: &[(String, String)]) -> Option<(OpClass, &'stat
         | "DebugNanCount"
         | "DebugNumericSummary"
         | "DebugNumericSummaryV2"
-            if attr("debug_urls").any(|s| s.starts_with("file://")) =>
+            if attr("debug_urls").any(|s| s.starts_with("file://") || s == UNREAD) =>
         {
             (FileWrite, "dumps tensors to the files in `debug_urls`")
         }
@@ -472,17 +476,20 @@ impl<R: std::io::Read> Walker<'_, R> {
                 5 => {
                     want(f, WireType::Len)?;
                     let entry = self.w.enter(Some(to))?;
+                    // Map entries may hold the value before the key: join them after.
                     let mut key = String::new();
+                    let mut values = Vec::new();
                     while let Some(f) = self.w.field(Some(entry))? {
                         match (f.number, f.wire) {
                             (1, WireType::Len) => key = self.w.keep(Some(entry), NAME_CAP)?.text(),
                             (2, WireType::Len) => {
-                                self.attr_value(Some(entry), &key, &mut strings, &mut calls)?
+                                self.attr_value(Some(entry), &mut values, &mut calls)?
                             }
                             _ => self.w.skip(f, Some(entry))?,
                         }
                     }
                     self.w.leave(entry)?;
+                    strings.extend(values.into_iter().map(|v| (key.clone(), v)));
                 }
                 _ => self.w.skip(f, Some(to))?,
             }
@@ -555,14 +562,15 @@ impl<R: std::io::Read> Walker<'_, R> {
     fn attr_value(
         &mut self,
         end: Option<u64>,
-        key: &str,
-        strings: &mut Vec<(String, String)>,
+        strings: &mut Vec<String>,
         calls: &mut Vec<String>,
     ) -> Res {
         let to = self.w.len(end)?;
         let len = to - self.w.pos();
         if len > SMALL_ATTR {
-            // A constant tensor or a large list: nothing of interest, skipped unread.
+            // A constant tensor or a large list, skipped unread; ops decided by a string
+            // attribute treat an unread one as the worst case.
+            strings.push(UNREAD.to_owned());
             return self.w.skip_to(to, None);
         }
         let at = self.w.pos();
@@ -570,19 +578,17 @@ impl<R: std::io::Read> Walker<'_, R> {
         let value: AttrValue =
             prost::Message::decode(data.as_slice()).map_err(|e| FormatError::Invalid {
                 offset: at,
-                reason: format!("attribute {key:?}: {e}"),
+                reason: format!("attribute value: {e}"),
             })?;
         let text = |b: &[u8]| String::from_utf8_lossy(b.get(..NAME_CAP).unwrap_or(b)).into_owned();
         if let Some(s) = &value.s {
-            strings.push((key.to_owned(), text(s)));
+            strings.push(text(s));
         }
         if let Some(func) = &value.func {
             calls.push(func.name.clone());
         }
         if let Some(list) = &value.list {
-            for s in list.s.iter().take(64) {
-                strings.push((key.to_owned(), text(s)));
-            }
+            strings.extend(list.s.iter().take(64).map(|s| text(s)));
             calls.extend(list.func.iter().take(MAX_INPUTS).map(|f| f.name.clone()));
         }
         Ok(())
@@ -727,6 +733,10 @@ mod tests {
             Some((OpClass::Network, _))
         ));
         assert_eq!(node_of("^a/b:0"), "a/b");
+        assert!(matches!(
+            classify("PrintV2", &[("output_stream".into(), UNREAD.into())]),
+            Some((OpClass::FileWrite, _))
+        ));
         assert!(is_registered("MatMul") && !is_registered("AirlockFixtureOp"));
         assert!(crate::tensorflow_ops::REGISTERED_OPS.is_sorted());
         assert_eq!(node_of("x:output:0"), "x");
