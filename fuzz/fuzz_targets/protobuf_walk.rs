@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(ext.offset_in_model < len);
         let _ = onnx::check_location(&ext.location.bytes);
     }
-    for kind in [TfKind::SavedModel, TfKind::GraphDef] {
+    for kind in [TfKind::SavedModel, TfKind::GraphDef, TfKind::MetaGraph] {
         let graph = tensorflow::read_graph(data, kind, &limits);
         if let Some(stop) = &graph.stopped {
             assert!(stop.offset() <= len, "{stop:?}");

@@ -52,6 +52,8 @@ pub enum Kind {
     TfGraphDef,
     /// tf-keras' `keras_metadata.pb` (`SavedMetadata`).
     KerasMetadata,
+    /// A TensorFlow `MetaGraphDef` (TF1 `.meta`): a `MetaInfoDef` first, then the graph.
+    TfMetaGraph,
     /// None of the above (text, JSON, protocol 0/1 pickles, raw tensors...).
     Unknown,
 }
@@ -215,6 +217,9 @@ fn sniff_protobuf(prefix: &[u8]) -> Option<Kind> {
         if is_keras_metadata(prefix) {
             return Some(Kind::KerasMetadata);
         }
+        if is_meta_graph(prefix) {
+            return Some(Kind::TfMetaGraph);
+        }
     }
     None
 }
@@ -289,6 +294,61 @@ fn is_graph_def(prefix: &[u8]) -> bool {
             name_ok(name)
                 && !op.is_empty()
                 && op.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        }
+        _ => false,
+    }
+}
+
+/// A `MetaInfoDef` whose stripped op list (or version string) comes first, followed
+/// only by `MetaGraphDef` fields.
+fn is_meta_graph(prefix: &[u8]) -> bool {
+    use WireType::{Len, Varint};
+    let meta_fields: Vec<(u32, WireType)> = (1..=7).map(|n| (n, Len)).collect();
+    let Some(fields) = sniff_fields(prefix, &meta_fields) else {
+        return false;
+    };
+    let Some((1, info)) = fields.first() else {
+        return false;
+    };
+    let info_fields = [
+        (1, Len),
+        (2, Len),
+        (3, Len),
+        (4, Len),
+        (5, Len),
+        (6, Len),
+        (7, Varint),
+        (8, Len),
+    ];
+    match sniff_fields(info, &info_fields).as_deref() {
+        // stripped_op_list: an OpList of OpDefs, the first opening with an op name.
+        Some([(2, ops), ..]) => {
+            let op_def = [
+                (1, Len),
+                (2, Len),
+                (3, Len),
+                (4, Len),
+                (5, Len),
+                (6, Len),
+                (8, Len),
+                (16, Varint),
+                (17, Varint),
+                (18, Varint),
+                (19, Varint),
+                (20, Len),
+                (21, Varint),
+            ];
+            match sniff_fields(ops, &[(1, Len)]).as_deref() {
+                Some([(1, op), ..]) => matches!(
+                    sniff_fields(op, &op_def).as_deref(),
+                    Some([(1, name), ..]) if !name.is_empty()
+                        && name.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                ),
+                _ => false,
+            }
+        }
+        Some([(1, version), ..]) => {
+            !version.is_empty() && version.iter().all(|c| c.is_ascii_graphic())
         }
         _ => false,
     }

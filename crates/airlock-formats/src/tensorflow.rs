@@ -224,6 +224,8 @@ pub enum TfKind {
     SavedModel,
     /// A bare `GraphDef` (frozen graph).
     GraphDef,
+    /// A bare `MetaGraphDef` (TF1 `.meta` checkpoint graph).
+    MetaGraph,
 }
 
 /// What one pass over a SavedModel or GraphDef found.
@@ -281,7 +283,8 @@ struct AttrValue {
     func: Option<NameAttrList>,
 }
 
-/// Reads a `saved_model.pb` or a `GraphDef` from `reader`, to the end of the stream.
+/// Reads a `saved_model.pb`, a `GraphDef` or a `MetaGraphDef` from `reader`, to the end
+/// of the stream.
 pub fn read_graph<R: std::io::Read>(reader: R, kind: TfKind, limits: &Limits) -> TfReport {
     let mut walker = Walker {
         w: Wire::new(reader, limits),
@@ -290,12 +293,15 @@ pub fn read_graph<R: std::io::Read>(reader: R, kind: TfKind, limits: &Limits) ->
     };
     let result = match kind {
         TfKind::SavedModel => walker.saved_model(),
-        TfKind::GraphDef => {
-            let r = walker.graph_def_body(None);
-            walker.finish_meta();
-            r
+        TfKind::GraphDef => walker.graph_def_body(None),
+        TfKind::MetaGraph => {
+            walker.report.meta_graphs = 1;
+            walker.meta_graph(None)
         }
     };
+    if result.is_ok() && kind != TfKind::SavedModel {
+        walker.finish_meta();
+    }
     if let Err(error) = result {
         walker.finish_meta();
         walker.report.stopped = Some(error);
@@ -365,7 +371,7 @@ impl<R: std::io::Read> Walker<'_, R> {
                     };
                     self.report.meta_graphs += 1;
                     let to = self.w.enter(None)?;
-                    self.meta_graph(to)?;
+                    self.meta_graph(Some(to))?;
                     self.w.leave(to)?;
                     self.finish_meta();
                 }
@@ -375,20 +381,20 @@ impl<R: std::io::Read> Walker<'_, R> {
         Ok(())
     }
 
-    fn meta_graph(&mut self, to: u64) -> Res {
-        while let Some(f) = self.w.field(Some(to))? {
+    fn meta_graph(&mut self, to: Option<u64>) -> Res {
+        while let Some(f) = self.w.field(to)? {
             match f.number {
                 2 => {
                     want(f, WireType::Len)?;
-                    let end = self.w.enter(Some(to))?;
+                    let end = self.w.enter(to)?;
                     self.graph_def_body(Some(end))?;
                     self.w.leave(end)?;
                 }
                 3 => {
                     want(f, WireType::Len)?;
-                    self.meta.saver = Some(self.w.decode(Some(to), "saver_def")?);
+                    self.meta.saver = Some(self.w.decode(to, "saver_def")?);
                 }
-                _ => self.w.skip(f, Some(to))?,
+                _ => self.w.skip(f, to)?,
             }
         }
         Ok(())

@@ -167,6 +167,7 @@ fn onnx_and_tensorflow_protobufs_are_recognised_by_structure() {
         ),
         ("tensorflow/benign/frozen-graph.pb", Kind::TfGraphDef),
         ("tensorflow/benign/keras_metadata.pb", Kind::KerasMetadata),
+        ("tensorflow/benign/tf1-checkpoint.meta", Kind::TfMetaGraph),
     ] {
         assert_eq!(sniff(&fixture(path)), kind, "{path}");
     }
@@ -192,7 +193,11 @@ fn random_bytes_and_tensor_data_are_never_protobuf() {
     let protobuf = |k: Kind| {
         matches!(
             k,
-            Kind::Onnx | Kind::TfSavedModel | Kind::TfGraphDef | Kind::KerasMetadata
+            Kind::Onnx
+                | Kind::TfSavedModel
+                | Kind::TfGraphDef
+                | Kind::TfMetaGraph
+                | Kind::KerasMetadata
         )
     };
     let mut buf = vec![0u8; 512];

@@ -195,6 +195,10 @@ impl Scanner {
                 tensorflow_scan::scan_graph(self, TfKind::GraphDef, stream, location, out);
                 "tensorflow-graphdef"
             }
+            Kind::TfMetaGraph => {
+                tensorflow_scan::scan_graph(self, TfKind::MetaGraph, stream, location, out);
+                "tensorflow-metagraph"
+            }
             Kind::KerasMetadata => {
                 tensorflow_scan::scan_keras_metadata(self, stream, location, out);
                 "keras-metadata"
