@@ -232,7 +232,8 @@ impl<R: std::io::Read> Walker<'_, R> {
                     domain = self.w.keep(Some(to), NAME_CAP)?.text();
                 }
                 7 => {
-                    let place = capped(format!("function {domain:?}.{name:?}"));
+                    // The domain (field 10) follows the nodes in writers' field order.
+                    let place = capped(format!("function {name:?}"));
                     self.node(f, Some(to), &place)?;
                 }
                 _ => self.w.skip(f, Some(to))?,

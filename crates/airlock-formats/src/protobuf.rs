@@ -362,8 +362,8 @@ fn invalid(offset: u64, reason: String) -> FormatError {
 /// well formed, its number is in `known` with the listed wire type, and lengths fit
 /// the message (a length may run past the prefix, which is then cut there).
 ///
-/// Returns the fields seen as (number, offset of value, bytes of the value inside the
-/// prefix), or `None` when the prefix is not such a message.
+/// Returns the fields seen as (number, the value's bytes inside the prefix; a varint's
+/// own bytes), or `None` when the prefix is not such a message.
 pub fn sniff_fields<'p>(
     prefix: &'p [u8],
     known: &[(u32, WireType)],

@@ -155,3 +155,25 @@ fn bulk_tensor_bytes_are_streamed_past_not_buffered() {
     assert!(report.stopped.is_none(), "{:?}", report.stopped);
     assert!(report.external.is_empty());
 }
+
+fn field(number: u64, payload: &[u8]) -> Vec<u8> {
+    [
+        varint(number << 3 | 2),
+        varint(payload.len() as u64),
+        payload.to_vec(),
+    ]
+    .concat()
+}
+
+#[test]
+fn attribute_value_before_its_key_still_decides() {
+    // NodeDef { name "p", op "PrintV2", attr { value { s "file://…" }, key "output_stream" } }
+    let value = field(2, &field(2, b"file:///tmp/airlock-fixture"));
+    let entry = [value, field(1, b"output_stream")].concat();
+    let node = [field(1, b"p"), field(2, b"PrintV2"), field(5, &entry)].concat();
+    let graph = field(1, &node);
+    let report = tensorflow::read_graph(graph.as_slice(), TfKind::GraphDef, &Limits::default());
+    assert!(report.stopped.is_none(), "{:?}", report.stopped);
+    assert_eq!(report.hits.len(), 1);
+    assert_eq!(report.hits[0].class, OpClass::FileWrite);
+}
