@@ -54,6 +54,8 @@ const ALL_FIXTURES: [&str; 10] = [
     "fixtures/huggingface",
     "fixtures/safetensors",
     "fixtures/gguf",
+    "fixtures/onnx",
+    "fixtures/tensorflow",
 ];
 const MALICIOUS: &str = "fixtures/pickle/malicious";
 

@@ -13,6 +13,7 @@
 //! magic; the scan layer tries the pickle parser on [`Kind::Unknown`] content.
 
 use crate::compress::{self, Codec};
+use crate::protobuf::{WireType, sniff_fields, sniff_varint};
 
 /// How many leading bytes [`sniff`] looks at; pass at least this many when available.
 pub const SNIFF_LEN: usize = 4096;
@@ -42,6 +43,17 @@ pub enum Kind {
     Hdf5,
     /// A safetensors file: little-endian u64 header length, then a JSON object.
     Safetensors,
+    /// An ONNX model (`ModelProto`): `ir_version` first, then model fields, with a
+    /// graph or opset import in view.
+    Onnx,
+    /// A TensorFlow `saved_model.pb`: schema version then a `MetaGraphDef`.
+    TfSavedModel,
+    /// A TensorFlow `GraphDef` (frozen graph): a first `NodeDef` with a name and an op.
+    TfGraphDef,
+    /// tf-keras' `keras_metadata.pb` (`SavedMetadata`).
+    KerasMetadata,
+    /// A TensorFlow `MetaGraphDef` (TF1 `.meta`): a `MetaInfoDef` first, then the graph.
+    TfMetaGraph,
     /// None of the above (text, JSON, protocol 0/1 pickles, raw tensors...).
     Unknown,
 }
@@ -79,6 +91,9 @@ pub fn sniff(prefix: &[u8]) -> Kind {
     }
     if let Some(codec) = compress::detect(prefix) {
         return Kind::Compressed(codec);
+    }
+    if let Some(kind) = sniff_protobuf(prefix) {
+        return kind;
     }
     Kind::Unknown
 }
@@ -129,4 +144,230 @@ fn is_safetensors(prefix: &[u8]) -> bool {
         Some(_) => false,
         None => true,
     }
+}
+
+/// Protobuf has no magic: these checks walk the prefix's wire structure against the
+/// fields each message defines (numbers from onnx.proto3, TensorFlow's
+/// saved_model/meta_graph/graph/node_def.proto and tf-keras' saved_metadata.proto) and
+/// require the values a writer always puts first. Random bytes, text, pickles and
+/// tensor data fail within a few bytes.
+fn sniff_protobuf(prefix: &[u8]) -> Option<Kind> {
+    use WireType::{Len, Varint};
+    let first = *prefix.first()?;
+    if first == 0x08 {
+        if is_saved_model(prefix) {
+            return Some(Kind::TfSavedModel);
+        }
+        const MODEL: &[(u32, WireType)] = &[
+            (1, Varint),
+            (2, Len),
+            (3, Len),
+            (4, Len),
+            (5, Varint),
+            (6, Len),
+            (7, Len),
+            (8, Len),
+            (14, Len),
+            (20, Len),
+            (25, Len),
+            (26, Len),
+        ];
+        let fields = sniff_fields(prefix, MODEL)?;
+        let (_, ir) = fields.first()?;
+        let (ir, _) = sniff_varint(ir)?;
+        if !(1..=32).contains(&ir) {
+            return None;
+        }
+        let mut seen_body = false;
+        for (i, (number, value)) in fields.iter().enumerate() {
+            let last = i + 1 == fields.len();
+            match number {
+                1 if i > 0 => return None,
+                2..=4 | 6 if !utf8_prefix(value) => return None,
+                6 if last => seen_body = true,
+                7 => {
+                    const GRAPH: &[(u32, WireType)] = &[
+                        (1, Len),
+                        (2, Len),
+                        (5, Len),
+                        (10, Len),
+                        (11, Len),
+                        (12, Len),
+                        (13, Len),
+                        (14, Len),
+                        (15, Len),
+                        (16, Len),
+                    ];
+                    sniff_fields(value, GRAPH)?;
+                    seen_body = true;
+                }
+                8 => {
+                    sniff_fields(value, &[(1, Len), (2, Varint)])?;
+                    seen_body = true;
+                }
+                _ => {}
+            }
+        }
+        return seen_body.then_some(Kind::Onnx);
+    }
+    if first == 0x0a {
+        if is_graph_def(prefix) {
+            return Some(Kind::TfGraphDef);
+        }
+        if is_keras_metadata(prefix) {
+            return Some(Kind::KerasMetadata);
+        }
+        if is_meta_graph(prefix) {
+            return Some(Kind::TfMetaGraph);
+        }
+    }
+    None
+}
+
+/// Valid UTF-8, allowing a character cut by the end of the prefix.
+fn utf8_prefix(bytes: &[u8]) -> bool {
+    match std::str::from_utf8(bytes) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    }
+}
+
+/// `saved_model_schema_version` 1, then a `MetaGraphDef` that opens with a `MetaInfoDef`.
+fn is_saved_model(prefix: &[u8]) -> bool {
+    use WireType::{Len, Varint};
+    let Some(fields) = sniff_fields(prefix, &[(1, Varint), (2, Len)]) else {
+        return false;
+    };
+    let [(1, version), (2, meta), ..] = fields.as_slice() else {
+        return false;
+    };
+    if sniff_varint(version).map(|(v, _)| v) != Some(1) {
+        return false;
+    }
+    let meta_fields: Vec<(u32, WireType)> = (1..=7).map(|n| (n, Len)).collect();
+    let Some(inner) = sniff_fields(meta, &meta_fields) else {
+        return false;
+    };
+    match inner.first() {
+        Some((1, info)) => sniff_fields(
+            info,
+            &[
+                (1, Len),
+                (2, Len),
+                (3, Len),
+                (4, Len),
+                (5, Len),
+                (6, Len),
+                (7, Varint),
+                (8, Len),
+            ],
+        )
+        .is_some_and(|f| !f.is_empty()),
+        Some((2, _)) => true,
+        _ => false,
+    }
+}
+
+/// A first `node` whose `NodeDef` starts with a node name and an op name.
+fn is_graph_def(prefix: &[u8]) -> bool {
+    use WireType::{Len, Varint};
+    let Some(fields) = sniff_fields(
+        prefix,
+        &[(1, Len), (2, Len), (3, Varint), (4, Len), (5, Len)],
+    ) else {
+        return false;
+    };
+    let Some((1, node)) = fields.first() else {
+        return false;
+    };
+    let node_fields: Vec<(u32, WireType)> = (1..=7).map(|n| (n, Len)).collect();
+    let Some(inner) = sniff_fields(node, &node_fields) else {
+        return false;
+    };
+    let name_ok = |b: &[u8]| {
+        !b.is_empty()
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || b"_./->-".contains(c))
+    };
+    match inner.as_slice() {
+        [(1, name), (2, op), ..] => {
+            name_ok(name)
+                && !op.is_empty()
+                && op.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        }
+        _ => false,
+    }
+}
+
+/// A `MetaInfoDef` whose stripped op list (or version string) comes first, followed
+/// only by `MetaGraphDef` fields.
+fn is_meta_graph(prefix: &[u8]) -> bool {
+    use WireType::{Len, Varint};
+    let meta_fields: Vec<(u32, WireType)> = (1..=7).map(|n| (n, Len)).collect();
+    let Some(fields) = sniff_fields(prefix, &meta_fields) else {
+        return false;
+    };
+    let Some((1, info)) = fields.first() else {
+        return false;
+    };
+    let info_fields = [
+        (1, Len),
+        (2, Len),
+        (3, Len),
+        (4, Len),
+        (5, Len),
+        (6, Len),
+        (7, Varint),
+        (8, Len),
+    ];
+    match sniff_fields(info, &info_fields).as_deref() {
+        // stripped_op_list: an OpList of OpDefs, the first opening with an op name.
+        Some([(2, ops), ..]) => {
+            let op_def = [
+                (1, Len),
+                (2, Len),
+                (3, Len),
+                (4, Len),
+                (5, Len),
+                (6, Len),
+                (8, Len),
+                (16, Varint),
+                (17, Varint),
+                (18, Varint),
+                (19, Varint),
+                (20, Len),
+                (21, Varint),
+            ];
+            match sniff_fields(ops, &[(1, Len)]).as_deref() {
+                Some([(1, op), ..]) => matches!(
+                    sniff_fields(op, &op_def).as_deref(),
+                    Some([(1, name), ..]) if !name.is_empty()
+                        && name.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                ),
+                _ => false,
+            }
+        }
+        Some([(1, version), ..]) => {
+            !version.is_empty() && version.iter().all(|c| c.is_ascii_graphic())
+        }
+        _ => false,
+    }
+}
+
+/// A first `SavedObject` naming a tf-keras object.
+fn is_keras_metadata(prefix: &[u8]) -> bool {
+    use WireType::{Len, Varint};
+    let Some(fields) = sniff_fields(prefix, &[(1, Len)]) else {
+        return false;
+    };
+    let Some((1, node)) = fields.first() else {
+        return false;
+    };
+    let Some(inner) = sniff_fields(node, &[(2, Varint), (3, Len), (4, Len), (5, Len), (6, Len)])
+    else {
+        return false;
+    };
+    inner
+        .iter()
+        .any(|(n, v)| *n == 4 && v.starts_with(b"_tf_keras"))
 }

@@ -27,6 +27,12 @@ pub enum LimitKind {
     /// [`crate::Limits::max_compression_ratio`] applied to everything one file expands
     /// into, across archive members and nesting levels.
     TotalExpansion,
+    /// [`crate::Limits::max_proto_depth`].
+    ProtoDepth,
+    /// [`crate::Limits::max_proto_message`].
+    ProtoMessage,
+    /// [`crate::Limits::max_proto_items`].
+    ProtoItems,
 }
 
 impl fmt::Display for LimitKind {
@@ -42,6 +48,9 @@ impl fmt::Display for LimitKind {
             LimitKind::Depth => "max-depth",
             LimitKind::BufferedBytes => "max-buffered-bytes",
             LimitKind::TotalExpansion => "max-compression-ratio (whole file)",
+            LimitKind::ProtoDepth => "max-proto-depth",
+            LimitKind::ProtoMessage => "max-proto-message",
+            LimitKind::ProtoItems => "max-proto-items",
         })
     }
 }

@@ -31,11 +31,15 @@ pub mod gguf;
 pub mod huggingface;
 pub mod limits;
 pub mod numpy;
+pub mod onnx;
 pub mod paths;
 pub mod pickle;
+pub mod protobuf;
 pub mod safetensors;
 pub mod sevenz;
 pub mod tar;
+pub mod tensorflow;
+pub mod tensorflow_ops;
 pub mod zip;
 
 pub use error::{FormatError, LimitKind};

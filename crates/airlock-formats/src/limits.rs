@@ -34,6 +34,14 @@ pub struct Limits {
     /// Containers, compressed layers and embedded pickles nested inside each other
     /// (default 8).
     pub max_depth: u32,
+    /// Protobuf messages nested inside each other in ONNX and TensorFlow files
+    /// (default 100, protobuf's own recursion limit).
+    pub max_proto_depth: u32,
+    /// Bytes of one small protobuf message buffered whole for decoding (default 16 MiB);
+    /// bulk tensor fields are skipped, never buffered.
+    pub max_proto_message: u64,
+    /// Protobuf messages visited in one ONNX or TensorFlow file (default 10 million).
+    pub max_proto_items: u64,
 }
 
 impl Default for Limits {
@@ -49,6 +57,9 @@ impl Default for Limits {
             max_compression_ratio: 1000,
             max_buffered_bytes: 1 << 30,
             max_depth: 8,
+            max_proto_depth: 100,
+            max_proto_message: 16 << 20,
+            max_proto_items: 10_000_000,
         }
     }
 }

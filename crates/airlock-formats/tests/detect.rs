@@ -145,3 +145,84 @@ fn truncated_and_flipped_prefixes_never_panic() {
         }
     }
 }
+
+fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures")
+            .join(path),
+    )
+    .unwrap()
+}
+
+#[test]
+fn onnx_and_tensorflow_protobufs_are_recognised_by_structure() {
+    for (path, kind) in [
+        ("onnx/benign/mlp.onnx", Kind::Onnx),
+        ("onnx/benign/external-data/model.onnx", Kind::Onnx),
+        ("onnx/benign/if-loop.onnx", Kind::Onnx),
+        (
+            "tensorflow/benign/mlp-savedmodel/saved_model.pb",
+            Kind::TfSavedModel,
+        ),
+        ("tensorflow/benign/frozen-graph.pb", Kind::TfGraphDef),
+        ("tensorflow/benign/keras_metadata.pb", Kind::KerasMetadata),
+        ("tensorflow/benign/tf1-checkpoint.meta", Kind::TfMetaGraph),
+    ] {
+        assert_eq!(sniff(&fixture(path)), kind, "{path}");
+    }
+    // Data beside the models is not protobuf.
+    for path in [
+        "onnx/benign/external-data/weights.bin",
+        "tensorflow/benign/mlp-savedmodel/variables/variables.index",
+        "tensorflow/benign/mlp-savedmodel/variables/variables.data-00000-of-00001",
+    ] {
+        assert_eq!(sniff(&fixture(path)), Kind::Unknown, "{path}");
+    }
+}
+
+#[test]
+fn random_bytes_and_tensor_data_are_never_protobuf() {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let protobuf = |k: Kind| {
+        matches!(
+            k,
+            Kind::Onnx
+                | Kind::TfSavedModel
+                | Kind::TfGraphDef
+                | Kind::TfMetaGraph
+                | Kind::KerasMetadata
+        )
+    };
+    let mut buf = vec![0u8; 512];
+    for round in 0..300_000u32 {
+        for b in buf.iter_mut() {
+            *b = next() as u8;
+        }
+        // Force the first bytes protobuf would need, so the deeper checks are exercised.
+        match round % 3 {
+            0 => buf[0] = 0x08,
+            1 => buf[0] = 0x0a,
+            _ => {}
+        }
+        if round % 5 == 0 {
+            buf[1] = (next() % 32) as u8 + 1;
+        }
+        assert!(!protobuf(sniff(&buf)), "{:02x?}", &buf[..16]);
+    }
+    // Little-endian int64 and float32 tensors of small values.
+    let ints: Vec<u8> = (8i64..200).flat_map(|v| v.to_le_bytes()).collect();
+    let floats: Vec<u8> = (0..200)
+        .flat_map(|v| (v as f32 / 7.0).to_le_bytes())
+        .collect();
+    let bytes: Vec<u8> = (8u8..=255).collect();
+    for data in [ints, floats, bytes] {
+        assert!(!protobuf(sniff(&data)));
+    }
+}

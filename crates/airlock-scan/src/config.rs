@@ -34,6 +34,9 @@ pub struct LimitsConfig {
     pub max_compression_ratio: Option<u64>,
     pub max_buffered_bytes: Option<u64>,
     pub max_depth: Option<u32>,
+    pub max_proto_depth: Option<u32>,
+    pub max_proto_message: Option<u64>,
+    pub max_proto_items: Option<u64>,
 }
 
 impl LimitsConfig {
@@ -55,6 +58,9 @@ impl LimitsConfig {
                 .unwrap_or(d.max_compression_ratio),
             max_buffered_bytes: self.max_buffered_bytes.unwrap_or(d.max_buffered_bytes),
             max_depth: self.max_depth.unwrap_or(d.max_depth),
+            max_proto_depth: self.max_proto_depth.unwrap_or(d.max_proto_depth),
+            max_proto_message: self.max_proto_message.unwrap_or(d.max_proto_message),
+            max_proto_items: self.max_proto_items.unwrap_or(d.max_proto_items),
         }
     }
 }

@@ -17,6 +17,8 @@ pub(crate) fn is_stop_rule(rule: &Rule) -> bool {
         rules::NPY501_NUMPY_MALFORMED.code,
         rules::ZIP504_ZIP_MALFORMED.code,
         rules::SCN501_FILE_UNREADABLE.code,
+        rules::ONX501_ONNX_MALFORMED.code,
+        rules::TFG501_TENSORFLOW_MALFORMED.code,
     ]
     .contains(&rule.code)
 }

@@ -17,11 +17,13 @@ mod gguf_scan;
 mod hashing;
 mod huggingface_scan;
 pub mod imports;
+mod onnx_scan;
 pub mod report;
 mod safetensors_scan;
 mod scanner;
 mod sevenz_scan;
 mod tar_scan;
+mod tensorflow_scan;
 mod walk;
 mod zip_scan;
 

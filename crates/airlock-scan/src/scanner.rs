@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use airlock_core::{ByteName, Finding, Location, rules};
 use airlock_formats::compress::{self, Codec};
 use airlock_formats::detect::{self, Kind};
+use airlock_formats::tensorflow::TfKind;
 use airlock_formats::{FormatError, LimitKind, Limits, numpy, pickle};
 use rayon::prelude::*;
 
@@ -17,7 +18,10 @@ use crate::hashing::{ErrorTap, HashingReader};
 use crate::imports::ImportPolicy;
 use crate::report::{FileReport, ScanReport};
 use crate::walk;
-use crate::{gguf_scan, huggingface_scan, safetensors_scan, sevenz_scan, tar_scan, zip_scan};
+use crate::{
+    gguf_scan, huggingface_scan, onnx_scan, safetensors_scan, sevenz_scan, tar_scan,
+    tensorflow_scan, zip_scan,
+};
 
 /// Bytes peeked at the start of every layer to detect its format.
 const SNIFF_LEN: usize = 4096;
@@ -191,6 +195,26 @@ impl Scanner {
                 "gguf"
             }
             Kind::Hdf5 => "hdf5",
+            Kind::Onnx => {
+                onnx_scan::scan_onnx(self, stream, location, out);
+                "onnx"
+            }
+            Kind::TfSavedModel => {
+                tensorflow_scan::scan_graph(self, TfKind::SavedModel, stream, location, out);
+                "tensorflow-savedmodel"
+            }
+            Kind::TfGraphDef => {
+                tensorflow_scan::scan_graph(self, TfKind::GraphDef, stream, location, out);
+                "tensorflow-graphdef"
+            }
+            Kind::TfMetaGraph => {
+                tensorflow_scan::scan_graph(self, TfKind::MetaGraph, stream, location, out);
+                "tensorflow-metagraph"
+            }
+            Kind::KerasMetadata => {
+                tensorflow_scan::scan_keras_metadata(self, stream, location, out);
+                "keras-metadata"
+            }
             Kind::Safetensors => {
                 safetensors_scan::scan_safetensors(self, stream, location, out);
                 "safetensors"
@@ -426,6 +450,15 @@ impl<'r> Layer<'r> {
                 }
                 Ok(Box::new(Cursor::new(buffer)))
             }
+        }
+    }
+
+    /// The file on disk this layer is, when it is a whole file (ONNX external data sits
+    /// beside it).
+    pub(crate) fn file(&self) -> Option<&'r Path> {
+        match self.whole {
+            Some(Whole::Path(path)) => Some(path),
+            _ => None,
         }
     }
 

@@ -64,8 +64,15 @@ fn every_fixture_gets_exactly_its_expected_rules() {
             .iter()
             .map(|f| f.rule.code)
             .collect();
+        // Checks of the files beside an ONNX model (its external data) need the disk.
+        let on_disk_only = ["ONX102", "ONX202", "ONX502"];
+        let comparable: BTreeSet<&str> = got
+            .iter()
+            .copied()
+            .filter(|code| !on_disk_only.contains(code))
+            .collect();
         assert_eq!(
-            from_memory, got,
+            from_memory, comparable,
             "{}: scan_bytes and scan_file disagree",
             fixture.path
         );

@@ -199,6 +199,42 @@ fn crafted_cases() -> Vec<(&'static str, BTreeSet<&'static str>)> {
             &nested,
         ),
     ));
+    // A SavedModel read with protobuf nesting capped below its depth.
+    cases.push((
+        "TFG901",
+        codes(
+            &scanner_with(LimitsConfig {
+                max_proto_depth: Some(3),
+                ..Default::default()
+            }),
+            &fixture("tensorflow/benign/mlp-savedmodel/saved_model.pb"),
+        ),
+    ));
+    cases.push((
+        "ONX901",
+        codes(
+            &scanner_with(LimitsConfig {
+                max_proto_items: Some(3),
+                ..Default::default()
+            }),
+            &fixture("onnx/benign/mlp.onnx"),
+        ),
+    ));
+    // Hardlinks cannot be committed: an ONNX model whose external data file has a
+    // second link elsewhere (GHSA-cmw6-hcpp-c6jp), built in a temporary directory.
+    #[cfg(unix)]
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let model = dir.path().join("model.onnx");
+        std::fs::copy(fixture("onnx/benign/external-data/model.onnx"), &model).unwrap();
+        let outside = dir.path().join("outside-secret.bin");
+        std::fs::write(&outside, vec![0u8; 4096]).unwrap();
+        std::fs::hard_link(&outside, dir.path().join("weights.bin")).unwrap();
+        cases.push((
+            "ONX102",
+            codes(&scanner_with(LimitsConfig::default()), &model),
+        ));
+    }
     // A directory handed to scan_file opens but cannot be read.
     let dir = tempfile::tempdir().unwrap();
     cases.push((

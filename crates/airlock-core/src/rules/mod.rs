@@ -12,8 +12,10 @@ pub mod docs;
 mod gguf;
 mod huggingface;
 mod numpy;
+mod onnx;
 mod pickle;
 mod safetensors;
+mod tensorflow;
 mod zip;
 
 use serde::Serialize;
@@ -25,8 +27,10 @@ pub use container::*;
 pub use gguf::*;
 pub use huggingface::*;
 pub use numpy::*;
+pub use onnx::*;
 pub use pickle::*;
 pub use safetensors::*;
+pub use tensorflow::*;
 pub use zip::*;
 
 /// A check with the text a person needs to understand and act on its findings.
@@ -94,6 +98,13 @@ pub static ALL: &[&Rule] = &[
     &HFM102_HF_REMOTE_CODE_OTHER_REPO,
     &NPY201_NUMPY_OBJECT_ARRAY,
     &NPY501_NUMPY_MALFORMED,
+    &ONX101_ONNX_EXTERNAL_DATA_PATH_ESCAPE,
+    &ONX102_ONNX_EXTERNAL_DATA_LINK,
+    &ONX201_ONNX_CUSTOM_OP_DOMAIN,
+    &ONX202_ONNX_EXTERNAL_DATA_MISSING,
+    &ONX501_ONNX_MALFORMED,
+    &ONX502_ONNX_EXTERNAL_DATA_OUT_OF_RANGE,
+    &ONX901_ONNX_LIMIT,
     &PKL101_PICKLE_EXEC_GLOBAL,
     &PKL102_PICKLE_RESOLVER_GLOBAL,
     &PKL103_PICKLE_FILE_NETWORK_GLOBAL,
@@ -128,6 +139,14 @@ pub static ALL: &[&Rule] = &[
     &SVZ901_SEVENZ_ENTRY_LIMIT,
     &TAR504_TAR_MALFORMED,
     &TAR901_TAR_ENTRY_LIMIT,
+    &TFG101_TENSORFLOW_PYTHON_CALLBACK,
+    &TFG102_TENSORFLOW_FILE_READ,
+    &TFG103_TENSORFLOW_FILE_WRITE,
+    &TFG104_TENSORFLOW_NETWORK,
+    &TFG201_TENSORFLOW_CHECKPOINT_OP_OUTSIDE_SAVER,
+    &TFG202_TENSORFLOW_CUSTOM_OP,
+    &TFG501_TENSORFLOW_MALFORMED,
+    &TFG901_TENSORFLOW_LIMIT,
     &ZIP501_ZIP_HEADER_MISMATCH,
     &ZIP502_ZIP_CRC_MISMATCH,
     &ZIP503_ZIP_FLAG_TRICK,
