@@ -43,7 +43,7 @@ fn stdout_json(output: &Output) -> serde_json::Value {
 
 const BENIGN: &str = "fixtures/torch/benign";
 /// Every fixture family (not `fixtures/` itself, which may hold the generator's venv).
-const ALL_FIXTURES: [&str; 10] = [
+const ALL_FIXTURES: [&str; 12] = [
     "fixtures/pickle",
     "fixtures/torch",
     "fixtures/zip",
