@@ -33,6 +33,8 @@ pub struct LimitsConfig {
     pub max_decompressed_bytes: Option<u64>,
     pub max_compression_ratio: Option<u64>,
     pub max_depth: Option<u32>,
+    pub max_keras_config_bytes: Option<u64>,
+    pub max_hdf5_buffer_bytes: Option<u64>,
 }
 
 impl LimitsConfig {
@@ -53,6 +55,12 @@ impl LimitsConfig {
                 .max_compression_ratio
                 .unwrap_or(d.max_compression_ratio),
             max_depth: self.max_depth.unwrap_or(d.max_depth),
+            max_keras_config_bytes: self
+                .max_keras_config_bytes
+                .unwrap_or(d.max_keras_config_bytes),
+            max_hdf5_buffer_bytes: self
+                .max_hdf5_buffer_bytes
+                .unwrap_or(d.max_hdf5_buffer_bytes),
         }
     }
 }
