@@ -22,6 +22,12 @@ pub enum LimitKind {
     Decompression,
     /// [`crate::Limits::max_depth`] (containers within containers).
     Depth,
+    /// [`crate::Limits::max_keras_config_bytes`] (a Keras config or HDF5 attribute).
+    KerasConfigBytes,
+    /// [`crate::Limits::max_hdf5_buffer_bytes`] (an HDF5 layer read into memory).
+    Hdf5Buffer,
+    /// The HDF5 reader's fixed caps on header messages and continuation blocks.
+    Hdf5Structure,
 }
 
 impl fmt::Display for LimitKind {
@@ -35,6 +41,9 @@ impl fmt::Display for LimitKind {
             LimitKind::ArchiveEntries => "max-archive-entries",
             LimitKind::Decompression => "max-decompressed-bytes",
             LimitKind::Depth => "max-depth",
+            LimitKind::KerasConfigBytes => "max-keras-config-bytes",
+            LimitKind::Hdf5Buffer => "max-hdf5-buffer-bytes",
+            LimitKind::Hdf5Structure => "hdf5-header-caps",
         })
     }
 }

@@ -150,7 +150,9 @@ impl<'a> Reader<'a> {
 
     fn i32(&mut self) -> Result<i32, MarshalError> {
         let b = self.take(4)?;
-        let arr: [u8; 4] = b.try_into().map_err(|_| MarshalError::Truncated(self.pos))?;
+        let arr: [u8; 4] = b
+            .try_into()
+            .map_err(|_| MarshalError::Truncated(self.pos))?;
         Ok(i32::from_le_bytes(arr))
     }
 
@@ -173,7 +175,9 @@ impl<'a> Reader<'a> {
 
     fn text(&mut self, n: usize) -> Result<Value, MarshalError> {
         let bytes = self.take(n)?;
-        Ok(Value::Str(Rc::from(String::from_utf8_lossy(bytes).as_ref())))
+        Ok(Value::Str(Rc::from(
+            String::from_utf8_lossy(bytes).as_ref(),
+        )))
     }
 
     fn value(&mut self, depth: usize) -> Result<Value, MarshalError> {
@@ -333,7 +337,9 @@ impl<'a> Reader<'a> {
             }
         };
         if !matches!(consts, Value::Tuple(_)) || !matches!(names, Value::Tuple(_)) {
-            return Err(MarshalError::NotCode("co_consts or co_names is not a tuple"));
+            return Err(MarshalError::NotCode(
+                "co_consts or co_names is not a tuple",
+            ));
         }
         Ok(Value::Code(Rc::new(Code {
             name: as_str(&name),
@@ -427,11 +433,9 @@ fn collect(code: &Code, out: &mut CodeSummary, depth: usize) {
 fn collect_consts(consts: &[Value], out: &mut CodeSummary, depth: usize) {
     for value in consts {
         match value {
-            Value::Str(s) => {
-                if keep(out.strings.len(), &mut out.truncated) {
-                    let short: String = s.chars().take(MAX_STRING_CHARS).collect();
-                    out.strings.push(short);
-                }
+            Value::Str(s) if keep(out.strings.len(), &mut out.truncated) => {
+                let short: String = s.chars().take(MAX_STRING_CHARS).collect();
+                out.strings.push(short);
             }
             Value::Code(inner) => collect(inner, out, depth + 1),
             Value::Tuple(items) if depth < MAX_NESTING => collect_consts(items, out, depth + 1),
@@ -447,12 +451,30 @@ mod tests {
 
     // marshal.dumps((lambda x: __import__("os").system("echo hi")).__code__) per CPython.
     const LAMBDAS: &[(&str, &str)] = &[
-        ("3.0-3.7", "4wEAAAAAAAAAAQAAAAMAAABDAAAAcw4AAAB0AGQBgwGgAWQCoQFTACkDTtoCb3P6B2VjaG8gaGkpAtoKX19pbXBvcnRfX9oGc3lzdGVtKQHaAXipAHIGAAAA2gg8c3RyaW5nPtoIPGxhbWJkYT4DAAAA8wAAAAA="),
-        ("3.8-3.10", "4wEAAAAAAAAAAAAAAAEAAAADAAAAQwAAAHMOAAAAdABkAYMBoAFkAqEBUwApA07aAm9z+gdlY2hvIGhpKQLaCl9faW1wb3J0X1/aBnN5c3RlbSkB2gF4qQByBgAAANoIPHN0cmluZz7aCDxsYW1iZGE+AwAAAPMAAAAA"),
-        ("3.8-3.10", "4wEAAAAAAAAAAAAAAAEAAAADAAAAQwAAAHMOAAAAdABkAYMBoAFkAqEBUwApA07aAm9z+gdlY2hvIGhpKQLaCl9faW1wb3J0X1/aBnN5c3RlbSkB2gF4qQByBgAAANoIPHN0cmluZz7aCDxsYW1iZGE+AwAAAHMCAAAADgA="),
-        ("3.11-3.13", "4wEAAAAAAAAAAAAAAAMAAAADAAAA80YAAACXAHQBAAAAAAAAAAAAAGQBpgEAAKsBAAAAAAAAAACgAQAAAAAAAAAAAAAAAAAAAAAAAAAAZAKmAQAAqwEAAAAAAAAAAFMAKQNO2gJvc/oHZWNobyBoaSkC2gpfX2ltcG9ydF9f2gZzeXN0ZW0pAdoBeHMBAAAAIPoIPHN0cmluZz76CDxsYW1iZGE+cggAAAADAAAAcx4AAACAAMVq0FFV0UZW1EZW10Zd0kZd0F5n0UZo1EZogADzAAAAAA=="),
-        ("3.11-3.13", "4wEAAAAAAAAAAAAAAAMAAAADAAAA8zYAAACXAHQBAAAAAAAAAABkAasBAAAAAAAAagMAAAAAAAAAAAAAAAAAAAAAAABkAqsBAAAAAAAAUwApA07aAm9z+gdlY2hvIGhpKQLaCl9faW1wb3J0X1/aBnN5c3RlbSkB2gF4cwEAAAAg+gg8c3RyaW5nPvoIPGxhbWJkYT5yCAAAAAMAAABzGAAAAIAAxGrQUVXTRlbXRl3RRl3QXmfTRmiAAPMAAAAA"),
-        ("3.11-3.13", "4wEAAAAAAAAAAAAAAAMAAAADAAAA8zYAAACVAFsBAAAAAAAAAABTATUBAAAAAAAAUgMAAAAAAAAAAAAAAAAAAAAAAABTAjUBAAAAAAAAJAApA07aAm9z+gdlY2hvIGhpKQLaCl9faW1wb3J0X1/aBnN5c3RlbSkB2gF4cwEAAAAg2gg8c3RyaW5nPtoIPGxhbWJkYT5yCAAAAAMAAABzFgAAAIAAxGrQUVXTRlbXRl3RRl3QXmfURmjzAAAAAA=="),
+        (
+            "3.0-3.7",
+            "4wEAAAAAAAAAAQAAAAMAAABDAAAAcw4AAAB0AGQBgwGgAWQCoQFTACkDTtoCb3P6B2VjaG8gaGkpAtoKX19pbXBvcnRfX9oGc3lzdGVtKQHaAXipAHIGAAAA2gg8c3RyaW5nPtoIPGxhbWJkYT4DAAAA8wAAAAA=",
+        ),
+        (
+            "3.8-3.10",
+            "4wEAAAAAAAAAAAAAAAEAAAADAAAAQwAAAHMOAAAAdABkAYMBoAFkAqEBUwApA07aAm9z+gdlY2hvIGhpKQLaCl9faW1wb3J0X1/aBnN5c3RlbSkB2gF4qQByBgAAANoIPHN0cmluZz7aCDxsYW1iZGE+AwAAAPMAAAAA",
+        ),
+        (
+            "3.8-3.10",
+            "4wEAAAAAAAAAAAAAAAEAAAADAAAAQwAAAHMOAAAAdABkAYMBoAFkAqEBUwApA07aAm9z+gdlY2hvIGhpKQLaCl9faW1wb3J0X1/aBnN5c3RlbSkB2gF4qQByBgAAANoIPHN0cmluZz7aCDxsYW1iZGE+AwAAAHMCAAAADgA=",
+        ),
+        (
+            "3.11-3.13",
+            "4wEAAAAAAAAAAAAAAAMAAAADAAAA80YAAACXAHQBAAAAAAAAAAAAAGQBpgEAAKsBAAAAAAAAAACgAQAAAAAAAAAAAAAAAAAAAAAAAAAAZAKmAQAAqwEAAAAAAAAAAFMAKQNO2gJvc/oHZWNobyBoaSkC2gpfX2ltcG9ydF9f2gZzeXN0ZW0pAdoBeHMBAAAAIPoIPHN0cmluZz76CDxsYW1iZGE+cggAAAADAAAAcx4AAACAAMVq0FFV0UZW1EZW10Zd0kZd0F5n0UZo1EZogADzAAAAAA==",
+        ),
+        (
+            "3.11-3.13",
+            "4wEAAAAAAAAAAAAAAAMAAAADAAAA8zYAAACXAHQBAAAAAAAAAABkAasBAAAAAAAAagMAAAAAAAAAAAAAAAAAAAAAAABkAqsBAAAAAAAAUwApA07aAm9z+gdlY2hvIGhpKQLaCl9faW1wb3J0X1/aBnN5c3RlbSkB2gF4cwEAAAAg+gg8c3RyaW5nPvoIPGxhbWJkYT5yCAAAAAMAAABzGAAAAIAAxGrQUVXTRlbXRl3RRl3QXmfTRmiAAPMAAAAA",
+        ),
+        (
+            "3.11-3.13",
+            "4wEAAAAAAAAAAAAAAAMAAAADAAAA8zYAAACVAFsBAAAAAAAAAABTATUBAAAAAAAAUgMAAAAAAAAAAAAAAAAAAAAAAABTAjUBAAAAAAAAJAApA07aAm9z+gdlY2hvIGhpKQLaCl9faW1wb3J0X1/aBnN5c3RlbSkB2gF4cwEAAAAg2gg8c3RyaW5nPtoIPGxhbWJkYT5yCAAAAAMAAABzFgAAAIAAxGrQUVXTRlbXRl3RRl3QXmfURmjzAAAAAA==",
+        ),
     ];
 
     #[test]
@@ -472,14 +494,20 @@ mod tests {
 
     #[test]
     fn rejects_garbage_without_panicking() {
-        for data in [&b""[..], b"c", b"\xe3\xff\xff\xff\xff", b"r\x00\x00\x00\x00", b"(\xff\xff\xff\x7f"] {
+        for data in [
+            &b""[..],
+            b"c",
+            b"\xe3\xff\xff\xff\xff",
+            b"r\x00\x00\x00\x00",
+            b"(\xff\xff\xff\x7f",
+        ] {
             assert!(summarize(data).is_err());
         }
     }
 
     #[test]
     fn deep_nesting_is_capped() {
-        let data = vec![b')', 1].repeat(10_000);
+        let data = [b')', 1].repeat(10_000);
         assert_eq!(summarize(&data), Err(MarshalError::Limit));
     }
 }

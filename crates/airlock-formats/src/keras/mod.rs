@@ -356,7 +356,11 @@ fn walk(value: &Value, path: &mut Vec<String>, depth: usize, report: &mut KerasR
     }
 }
 
-fn check_object(map: &serde_json::Map<String, Value>, path: &mut Vec<String>, report: &mut KerasReport) {
+fn check_object(
+    map: &serde_json::Map<String, Value>,
+    path: &mut Vec<String>,
+    report: &mut KerasReport,
+) {
     let class_name = map.get("class_name").and_then(Value::as_str);
     // Keras 3 lambda.
     if class_name == Some("__lambda__") {
@@ -367,7 +371,10 @@ fn check_object(map: &serde_json::Map<String, Value>, path: &mut Vec<String>, re
         push(report, path, lambda(LambdaLayout::Keras3, code));
     }
     // Keras 2 lambda (the function, and an output_shape given as a lambda).
-    for (key, kind_key) in [("function", "function_type"), ("output_shape", "output_shape_type")] {
+    for (key, kind_key) in [
+        ("function", "function_type"),
+        ("output_shape", "output_shape_type"),
+    ] {
         if map.get(kind_key).and_then(Value::as_str) == Some("lambda")
             && let Some(stored) = map.get(key)
         {
@@ -548,9 +555,11 @@ fn lambda(layout: LambdaLayout, code: Option<&str>) -> HitKind {
 /// Whether a file-valued string reaches outside the model, and how.
 fn reach(key: &str, value: &str) -> Option<&'static str> {
     let lower = value.to_ascii_lowercase();
-    if ["http://", "https://", "ftp://", "gs://", "s3://", "hdfs://", "file:", "//"]
-        .iter()
-        .any(|s| lower.starts_with(s))
+    if [
+        "http://", "https://", "ftp://", "gs://", "s3://", "hdfs://", "file:", "//",
+    ]
+    .iter()
+    .any(|s| lower.starts_with(s))
         || lower.contains("://")
     {
         return Some("URL");
@@ -567,8 +576,10 @@ fn reach(key: &str, value: &str) -> Option<&'static str> {
         return Some("climbs out");
     }
     // `origin`/`fname` only matter as URLs/paths; a vocabulary given as any string is a file.
-    if matches!(key, "vocabulary" | "vocabulary_file" | "vocab_file" | "idf_weights" | "merges")
-        && !value.is_empty()
+    if matches!(
+        key,
+        "vocabulary" | "vocabulary_file" | "vocab_file" | "idf_weights" | "merges"
+    ) && !value.is_empty()
     {
         return Some("relative path");
     }
@@ -608,10 +619,19 @@ mod tests {
         assert!(matches!(&found[0], HitKind::OutsideModule { module, .. } if module == "os"));
         assert!(matches!(&found[1], HitKind::OutsideModule { name, .. } if name == "eval"));
         assert!(matches!(&found[2], HitKind::IoFunction { name, .. } if name == "get_file"));
-        assert!(matches!(&found[3], HitKind::ExternalPath { reach: "URL", .. }));
+        assert!(matches!(
+            &found[3],
+            HitKind::ExternalPath { reach: "URL", .. }
+        ));
         assert!(matches!(&found[4], HitKind::UnsafeDeserialization { .. }));
         assert!(matches!(&found[5], HitKind::CustomObject { .. }));
-        assert!(matches!(&found[6], HitKind::ExternalPath { reach: "absolute path", .. }));
+        assert!(matches!(
+            &found[6],
+            HitKind::ExternalPath {
+                reach: "absolute path",
+                ..
+            }
+        ));
         assert_eq!(found.len(), 7);
     }
 
@@ -626,7 +646,10 @@ mod tests {
         assert_eq!(report.hits[0].path, "config.layers[0].config.function");
         assert_eq!(report.hits[1].path, "config.layers[1].config.function");
         for hit in &report.hits {
-            let HitKind::Lambda { code: Ok(summary), .. } = &hit.kind else {
+            let HitKind::Lambda {
+                code: Ok(summary), ..
+            } = &hit.kind
+            else {
                 panic!("{hit:?}");
             };
             assert!(summary.names.contains("system"));
@@ -636,8 +659,14 @@ mod tests {
     #[test]
     fn errors_are_reported() {
         let limits = Limits::default();
-        assert!(matches!(analyze_config(b"{", &limits).error, Some(ConfigError::NotJson(_))));
-        assert_eq!(analyze_config(b"[]", &limits).error, Some(ConfigError::NotAnObject));
+        assert!(matches!(
+            analyze_config(b"{", &limits).error,
+            Some(ConfigError::NotJson(_))
+        ));
+        assert_eq!(
+            analyze_config(b"[]", &limits).error,
+            Some(ConfigError::NotAnObject)
+        );
         let deep = "[".repeat(10_000);
         assert!(analyze_config(deep.as_bytes(), &limits).error.is_some());
     }
