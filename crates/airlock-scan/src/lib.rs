@@ -15,6 +15,7 @@ mod findings;
 mod gguf_scan;
 mod hashing;
 pub mod imports;
+mod keras_scan;
 pub mod report;
 mod safetensors_scan;
 mod scanner;

@@ -16,7 +16,7 @@ use crate::hashing::{ErrorTap, HashingReader};
 use crate::imports::ImportPolicy;
 use crate::report::{FileReport, ScanReport};
 use crate::walk;
-use crate::{gguf_scan, safetensors_scan, tar_scan, zip_scan};
+use crate::{gguf_scan, keras_scan, safetensors_scan, tar_scan, zip_scan};
 
 /// Bytes peeked at the start of every layer to detect its format.
 const SNIFF_LEN: usize = 4096;
@@ -180,7 +180,10 @@ impl Scanner {
                 gguf_scan::scan_gguf(self, stream, location, out);
                 "gguf"
             }
-            Kind::Hdf5 => "hdf5",
+            Kind::Hdf5 => {
+                keras_scan::scan_hdf5(self, stream, location, out, reread);
+                "hdf5"
+            }
             Kind::Safetensors => {
                 safetensors_scan::scan_safetensors(self, stream, location, out);
                 "safetensors"
@@ -360,6 +363,11 @@ impl<'r> Layer<'r> {
     pub(crate) fn with_len(mut self, len: u64) -> Self {
         self.len = Some(len);
         self
+    }
+
+    /// Where the layer's bytes come from.
+    pub(crate) fn origin(&self) -> Origin {
+        self.origin
     }
 
     /// The first [`SNIFF_LEN`] bytes (fewer if the layer is shorter).

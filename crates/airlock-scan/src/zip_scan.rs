@@ -9,11 +9,18 @@ use airlock_formats::zip::{self, Anomaly, AnomalyClass, Member, MemberSummary, Z
 
 use crate::findings::{ZIP_STOP, escaping_name, is_stop_rule, stop_finding};
 use crate::hashing::ErrorTap;
+use crate::keras_scan;
 use crate::scanner::{Layer, Origin, Scanner};
 
-/// Work left for the seeking pass over a top-level zip.
-pub(crate) struct Revisit {
-    report: ZipReport,
+/// Work left for the seeking pass over a top-level file.
+pub(crate) enum Revisit {
+    /// A zip whose central directory or hidden members need reading.
+    Zip {
+        /// What the forward walk learned.
+        report: ZipReport,
+    },
+    /// An HDF5 file, which can only be read with random access.
+    Hdf5,
 }
 
 pub(crate) fn scan_zip(
@@ -28,10 +35,16 @@ pub(crate) fn scan_zip(
         return;
     }
     let mut reader = stream.reader();
+    let mut keras = keras_scan::Archive::default();
     let mut report = zip::walk(&mut reader, &scanner.limits, &mut |member, data| {
-        scan_member(scanner, &member.name, data, location, depth, out);
+        if keras_scan::Archive::wants(&member.name) {
+            keras.member(scanner, &member.name, data, location, depth, out);
+        } else {
+            scan_member(scanner, &member.name, data, location, depth, out);
+        }
         Ok(())
     });
+    keras.finish(scanner, location, out);
     report_walk(&report, location, out);
     let needs_second_pass = needs_recovery(&report) || !report.unvisited.is_empty();
     if !needs_second_pass {
@@ -40,7 +53,7 @@ pub(crate) fn scan_zip(
     if location.members.is_empty() {
         // A file on disk: come back with a seekable reader once this pass is done.
         report.members.shrink_to_fit();
-        revisit.push(Revisit { report });
+        revisit.push(Revisit::Zip { report });
     } else {
         // Nested archives arrive as streams that cannot seek back.
         for member in &report.unvisited {
@@ -119,7 +132,14 @@ pub(crate) fn revisit<R: Read + Seek>(
     work: Vec<Revisit>,
     out: &mut Vec<Finding>,
 ) {
-    for Revisit { report } in work {
+    for work in work {
+        let report = match work {
+            Revisit::Zip { report } => report,
+            Revisit::Hdf5 => {
+                keras_scan::revisit_hdf5(scanner, open, location, out);
+                continue;
+            }
+        };
         let mut unvisited = report.unvisited.clone();
         if needs_recovery(&report) {
             // No readable central directory: PyTorch cannot open the file either, and

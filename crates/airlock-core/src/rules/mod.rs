@@ -10,6 +10,8 @@ mod archive;
 mod container;
 pub mod docs;
 mod gguf;
+mod hdf5;
+mod keras;
 mod numpy;
 mod pickle;
 mod safetensors;
@@ -22,6 +24,8 @@ use crate::Severity;
 pub use archive::*;
 pub use container::*;
 pub use gguf::*;
+pub use hdf5::*;
+pub use keras::*;
 pub use numpy::*;
 pub use pickle::*;
 pub use safetensors::*;
@@ -88,6 +92,17 @@ pub static ALL: &[&Rule] = &[
     &GGF201_GGUF_CHAT_TEMPLATE_UNPARSED,
     &GGF501_GGUF_MALFORMED,
     &GGF901_GGUF_HEADER_LIMIT,
+    &HDF201_HDF5_DENSE_ATTRIBUTES,
+    &HDF501_HDF5_MALFORMED,
+    &HDF901_HDF5_LIMIT,
+    &KER101_KERAS_LAMBDA_CODE,
+    &KER102_KERAS_OUTSIDE_MODULE,
+    &KER103_KERAS_UNSAFE_DESERIALIZATION,
+    &KER104_KERAS_IO_FUNCTION,
+    &KER105_KERAS_EXTERNAL_PATH,
+    &KER201_KERAS_CUSTOM_OBJECT,
+    &KER501_KERAS_CONFIG_MALFORMED,
+    &KER901_KERAS_CONFIG_LIMIT,
     &NPY201_NUMPY_OBJECT_ARRAY,
     &NPY501_NUMPY_MALFORMED,
     &PKL101_PICKLE_EXEC_GLOBAL,

@@ -293,6 +293,15 @@ pub fn analyze_config(json: &[u8], limits: &Limits) -> KerasReport {
     report
 }
 
+/// The `keras_version` a `.keras` archive's `metadata.json` names, if it parses.
+pub fn keras_version(metadata: &[u8], limits: &Limits) -> Option<String> {
+    if metadata.len() as u64 > limits.max_keras_config_bytes {
+        return None;
+    }
+    let value: Value = serde_json::from_slice(metadata).ok()?;
+    value.get("keras_version")?.as_str().map(str::to_owned)
+}
+
 /// Analyses an already parsed config (for callers that found it inside other JSON).
 pub fn analyze_value(value: &Value, report: &mut KerasReport) {
     let Value::Object(top) = value else {
