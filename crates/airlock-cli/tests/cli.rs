@@ -43,7 +43,7 @@ fn stdout_json(output: &Output) -> serde_json::Value {
 
 const BENIGN: &str = "fixtures/torch/benign";
 /// Every fixture family (not `fixtures/` itself, which may hold the generator's venv).
-const ALL_FIXTURES: [&str; 8] = [
+const ALL_FIXTURES: [&str; 9] = [
     "fixtures/pickle",
     "fixtures/torch",
     "fixtures/zip",
@@ -52,6 +52,7 @@ const ALL_FIXTURES: [&str; 8] = [
     "fixtures/tar",
     "fixtures/safetensors",
     "fixtures/gguf",
+    "fixtures/keras",
 ];
 const MALICIOUS: &str = "fixtures/pickle/malicious";
 

@@ -355,7 +355,7 @@ fn config_findings(
             HitKind::ExternalPath { key, value, reach } => Finding::new(
                 &rules::KER105_KERAS_EXTERNAL_PATH,
                 location.clone(),
-                format!("`{source}` at `{at}` gives `{key}` as a {reach} the loader reads"),
+                format!("`{source}` at `{at}` gives `{key}` as {reach} that the loader reads"),
             )
             .with_evidence(format!("{value:?}")),
             HitKind::CustomObject { module, name } => Finding::new(

@@ -231,7 +231,8 @@ pub enum HitKind {
         key: String,
         /// The value, as written.
         value: String,
-        /// Why it reaches outside the model: "absolute path", "climbs out", "URL", "relative path".
+        /// How it reaches outside the model: "an absolute path", "a path that climbs out",
+        /// "a URL" or "a relative path".
         reach: &'static str,
     },
     /// A class or function that Keras does not ship: loading needs the user's code.
@@ -433,7 +434,9 @@ fn check_reference(
     // Keras 2 Lambda/function configs carry a `module` for the function's own module
     // next to `function_type`; that is covered by the lambda check or the names below.
     let keras2_function = map.get("function_type").and_then(Value::as_str) == Some("function");
-    let names: Vec<&str> = [class_name, registered, function_name]
+    // A function entry (`"class_name": "function"`) names the function in `config`.
+    let class_name = class_name.filter(|c| *c != "function");
+    let names: Vec<&str> = [function_name, class_name, registered]
         .into_iter()
         .flatten()
         .chain(
@@ -571,7 +574,7 @@ fn reach(key: &str, value: &str) -> Option<&'static str> {
     .any(|s| lower.starts_with(s))
         || lower.contains("://")
     {
-        return Some("URL");
+        return Some("a URL");
     }
     if value.starts_with('/')
         || value.starts_with('\\')
@@ -579,10 +582,10 @@ fn reach(key: &str, value: &str) -> Option<&'static str> {
         || value.as_bytes().get(1..3) == Some(b":\\")
         || value.as_bytes().get(1..3) == Some(b":/")
     {
-        return Some("absolute path");
+        return Some("an absolute path");
     }
     if value.split(['/', '\\']).any(|s| s == "..") {
-        return Some("climbs out");
+        return Some("a path that climbs out");
     }
     // `origin`/`fname` only matter as URLs/paths; a vocabulary given as any string is a file.
     if matches!(
@@ -590,7 +593,7 @@ fn reach(key: &str, value: &str) -> Option<&'static str> {
         "vocabulary" | "vocabulary_file" | "vocab_file" | "idf_weights" | "merges"
     ) && !value.is_empty()
     {
-        return Some("relative path");
+        return Some("a relative path");
     }
     None
 }
@@ -630,14 +633,14 @@ mod tests {
         assert!(matches!(&found[2], HitKind::IoFunction { name, .. } if name == "get_file"));
         assert!(matches!(
             &found[3],
-            HitKind::ExternalPath { reach: "URL", .. }
+            HitKind::ExternalPath { reach: "a URL", .. }
         ));
         assert!(matches!(&found[4], HitKind::UnsafeDeserialization { .. }));
         assert!(matches!(&found[5], HitKind::CustomObject { .. }));
         assert!(matches!(
             &found[6],
             HitKind::ExternalPath {
-                reach: "absolute path",
+                reach: "an absolute path",
                 ..
             }
         ));
