@@ -494,40 +494,53 @@ fn continuation(geometry: Geometry, message: &Message) -> Result<(u64, u64), For
     Ok((geometry.absolute(addr, at)?, len))
 }
 
-/// Queues a continuation block unless it was seen before or the caps are reached.
-fn queue_block(
-    seen: &mut HashSet<u64>,
-    queue: &mut Vec<(u64, u64)>,
-    block: (u64, u64),
-    from: u64,
-) -> Result<(), FormatError> {
-    if !seen.insert(block.0) {
-        return Err(FormatError::Invalid {
-            offset: from,
-            reason: format!(
-                "continuation block at {:#x} is reached twice: the chain has a cycle",
-                block.0
-            ),
-        });
+/// The blocks of one object header: those seen (for cycles), those left to read, and
+/// the bytes they add up to (bounded by [`MAX_HEADER_BYTES`] for the whole header).
+#[derive(Default)]
+struct Chain {
+    seen: HashSet<u64>,
+    queue: Vec<(u64, u64)>,
+    bytes: u64,
+}
+
+impl Chain {
+    /// Counts a block's bytes against the header's cap.
+    fn count(&mut self, len: u64, from: u64) -> Result<(), FormatError> {
+        self.bytes = self.bytes.saturating_add(len);
+        if self.bytes > MAX_HEADER_BYTES {
+            return Err(FormatError::LimitExceeded {
+                limit: LimitKind::Hdf5Structure,
+                value: self.bytes,
+                max: MAX_HEADER_BYTES,
+                offset: from,
+            });
+        }
+        Ok(())
     }
-    if seen.len() > MAX_CONTINUATIONS {
-        return Err(FormatError::LimitExceeded {
-            limit: LimitKind::Hdf5Structure,
-            value: seen.len() as u64,
-            max: MAX_CONTINUATIONS as u64,
-            offset: from,
-        });
+
+    /// Queues a continuation block unless it was seen before or the caps are reached.
+    fn push(&mut self, block: (u64, u64), from: u64) -> Result<(), FormatError> {
+        if !self.seen.insert(block.0) {
+            return Err(FormatError::Invalid {
+                offset: from,
+                reason: format!(
+                    "continuation block at {:#x} is reached twice: the chain has a cycle",
+                    block.0
+                ),
+            });
+        }
+        if self.seen.len() > MAX_CONTINUATIONS {
+            return Err(FormatError::LimitExceeded {
+                limit: LimitKind::Hdf5Structure,
+                value: self.seen.len() as u64,
+                max: MAX_CONTINUATIONS as u64,
+                offset: from,
+            });
+        }
+        self.count(block.1, from)?;
+        self.queue.push(block);
+        Ok(())
     }
-    if block.1 > MAX_HEADER_BYTES {
-        return Err(FormatError::LimitExceeded {
-            limit: LimitKind::Hdf5Structure,
-            value: block.1,
-            max: MAX_HEADER_BYTES,
-            offset: from,
-        });
-    }
-    queue.push(block);
-    Ok(())
 }
 
 fn push_message(messages: &mut Vec<Message>, message: Message) -> Result<(), FormatError> {
@@ -571,11 +584,10 @@ fn read_header_v1<R: Read + Seek>(
         });
     }
     let mut messages = Vec::new();
-    let mut seen = HashSet::new();
-    let mut queue = vec![(at + 16, size)];
-    seen.insert(at + 16);
+    let mut chain = Chain::default();
+    chain.push((at + 16, size), at)?;
     let mut read = 0usize;
-    while let Some((block_at, block_len)) = queue.pop() {
+    while let Some((block_at, block_len)) = chain.queue.pop() {
         let block = source.read(block_at, block_len, "object header block")?;
         let mut bytes = Bytes::new(&block, block_at, "object header message");
         while bytes.left() >= 8 && read < count {
@@ -594,7 +606,7 @@ fn read_header_v1<R: Read + Seek>(
             };
             if message.kind == CONTINUATION {
                 let target = continuation(geometry, &message)?;
-                queue_block(&mut seen, &mut queue, target, offset)?;
+                chain.push(target, offset)?;
             }
             push_message(&mut messages, message)?;
         }
@@ -649,9 +661,9 @@ fn read_header_v2<R: Read + Seek>(
         .unwrap_or_default();
     verify(report, &whole, at, "object header", stored);
     let mut messages = Vec::new();
-    let mut seen = HashSet::new();
-    seen.insert(at);
-    let mut queue = Vec::new();
+    let mut chain = Chain::default();
+    chain.seen.insert(at);
+    chain.count(chunk, at)?;
     let body = whole
         .get(header_len as usize..whole.len().saturating_sub(4))
         .unwrap_or_default();
@@ -660,11 +672,10 @@ fn read_header_v2<R: Read + Seek>(
         at + header_len,
         order,
         geometry,
-        &mut seen,
-        &mut queue,
+        &mut chain,
         &mut messages,
     )?;
-    while let Some((block_at, block_len)) = queue.pop() {
+    while let Some((block_at, block_len)) = chain.queue.pop() {
         let block = source.read(block_at, block_len, "continuation block")?;
         if block.get(..4) != Some(b"OCHK") {
             return Err(FormatError::Invalid {
@@ -686,8 +697,7 @@ fn read_header_v2<R: Read + Seek>(
             block_at + 4,
             order,
             geometry,
-            &mut seen,
-            &mut queue,
+            &mut chain,
             &mut messages,
         )?;
     }
@@ -699,8 +709,7 @@ fn v2_messages(
     base: u64,
     order: bool,
     geometry: Geometry,
-    seen: &mut HashSet<u64>,
-    queue: &mut Vec<(u64, u64)>,
+    chain: &mut Chain,
     messages: &mut Vec<Message>,
 ) -> Result<(), FormatError> {
     let header = if order { 6 } else { 4 };
@@ -723,7 +732,7 @@ fn v2_messages(
         };
         if message.kind == CONTINUATION {
             let target = continuation(geometry, &message)?;
-            queue_block(seen, queue, target, offset)?;
+            chain.push(target, offset)?;
         }
         push_message(messages, message)?;
     }
@@ -916,10 +925,10 @@ fn heap_object<R: Read + Seek>(
         bytes.skip(4)?;
         let size = geometry.length(&mut bytes)?;
         let cap = source.limits.max_keras_config_bytes.saturating_add(1 << 20);
-        if size > cap || heaps.bytes.saturating_add(size) > cap.saturating_mul(4) {
+        if heaps.bytes.saturating_add(size) > cap {
             return Err(FormatError::LimitExceeded {
                 limit: LimitKind::KerasConfigBytes,
-                value: size,
+                value: heaps.bytes.saturating_add(size),
                 max: cap,
                 offset: addr,
             });
