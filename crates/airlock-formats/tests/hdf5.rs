@@ -131,3 +131,16 @@ fn partial_buffers_stop_with_a_limit() {
         report.stopped
     );
 }
+
+/// Found by the `hdf5` fuzz target: a continuation address whose end overflows u64 was
+/// reported at that address, past the end of the input.
+#[test]
+fn overflowing_addresses_are_reported_inside_the_input() {
+    let data = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hdf5/overflowing-block-address.h5"),
+    )
+    .unwrap();
+    let report = read(&data);
+    let stop = report.stopped.expect("stops");
+    assert!(stop.offset() <= data.len() as u64, "{stop:?}");
+}

@@ -122,8 +122,8 @@ struct Source<'r, R> {
 impl<R: Read + Seek> Source<'_, R> {
     fn read(&mut self, at: u64, n: u64, what: &'static str) -> Result<Vec<u8>, FormatError> {
         let end = at.checked_add(n).ok_or(FormatError::Invalid {
-            offset: at,
-            reason: format!("{what}: address overflows"),
+            offset: at.min(self.len),
+            reason: format!("{what}: address {at:#x} + {n} bytes overflows"),
         })?;
         if end > self.len {
             if self.partial {
@@ -140,7 +140,7 @@ impl<R: Read + Seek> Source<'_, R> {
             });
         }
         let size = usize::try_from(n).map_err(|_| FormatError::Invalid {
-            offset: at,
+            offset: at.min(self.len),
             reason: format!("{what}: length {n} does not fit in memory"),
         })?;
         self.reader
