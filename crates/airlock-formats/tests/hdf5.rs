@@ -43,11 +43,25 @@ fn weights_file_has_no_config() {
 }
 
 #[test]
-fn latest_format_dense_attributes_are_flagged() {
+fn dense_attributes_are_read_from_the_fractal_heap() {
     let report = read(&fixture("keras/benign/h5py-dense-attributes.h5"));
     assert_eq!(report.superblock_version, Some(3));
+    assert!(!report.dense_attributes);
+    assert!(report.stopped.is_none() && report.anomalies.is_empty());
+    assert_eq!(report.attributes.len(), 12);
+    let report = read(&fixture(
+        "keras/malicious/B30-outside-module-dense-attributes.h5",
+    ));
+    assert!(!report.dense_attributes);
+    assert!(report.string_attribute("model_config").is_some());
+}
+
+#[test]
+fn huge_dense_attributes_are_flagged() {
+    let report = read(&fixture("keras/benign/h5py-dense-huge-attribute.h5"));
     assert!(report.dense_attributes);
     assert!(report.stopped.is_none() && report.anomalies.is_empty());
+    assert_eq!(report.attributes.len(), 12);
 }
 
 #[test]

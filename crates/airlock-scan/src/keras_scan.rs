@@ -121,7 +121,7 @@ fn hdf5_findings(
         out.push(Finding::new(
             &rules::HDF201_HDF5_DENSE_ATTRIBUTES,
             location.clone(),
-            "the root group keeps attributes in dense storage (fractal heap), which was not read",
+            "the root group keeps attributes in dense storage (fractal heap) that were not all read",
         ));
     }
     for attribute in &report.attributes {

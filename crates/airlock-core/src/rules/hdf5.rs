@@ -13,15 +13,17 @@ const HDF5_SPEC: Reference = Reference {
     url: "https://support.hdfgroup.org/documentation/hdf5/latest/_f_m_t3.html",
 };
 
-/// Root attributes kept in dense storage, which airlock does not read.
+/// Root attributes kept in dense storage that airlock could not all read.
 pub const HDF201_HDF5_DENSE_ATTRIBUTES: Rule = Rule {
     code: "HDF201",
     name: "hdf5-dense-attributes",
     severity: Severity::Medium,
-    title: "HDF5 root attributes in dense storage were not read",
+    title: "HDF5 root attributes in dense storage were not all read",
     finds: "An HDF5 file whose root group keeps attributes in dense storage (a fractal heap indexed by \
-a B-tree, which HDF5 uses for groups with more than 8 attributes or attributes over 64 KiB when the \
-file was written with `libver=\"latest\"`). airlock reads compact attributes only.",
+a B-tree, which HDF5 uses for groups with more than 8 attributes when the file was written with \
+`libver=\"latest\"`) where airlock read fewer attributes than the index counts: attributes over 4 KiB \
+kept as huge objects outside the heap's blocks, heaps large enough to need child indirect blocks, or \
+compressed (filtered) heaps.",
     why: "A Keras `model_config` with Lambda bytecode or outside references could be among the \
 unread attributes; the file is not known to be clean.",
     fix: "Inspect the attributes with `h5py` (`list(h5py.File(path).attrs)`) without loading the \

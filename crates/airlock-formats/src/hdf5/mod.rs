@@ -8,7 +8,10 @@
 //! 1024, 2048... bytes), follows the root group's object header (versions 1 and 2, with
 //! continuation blocks) and decodes its attribute messages (versions 1–3): strings in
 //! full, other types by class and element count only. Attributes kept in dense storage
-//! (a fractal heap, used when a group has many or large attributes) are not read; the
+//! (a fractal heap, used when a group has more than 8 attributes in `libver="latest"`
+//! files) are read from the heap's direct blocks (the root block, or those its root
+//! indirect block lists) and counted against the name index's B-tree header; huge
+//! objects (over 4 KiB), deeper indirect blocks and filtered heaps are not read, and the
 //! report says so.
 //!
 //! # Security
@@ -92,7 +95,9 @@ pub struct H5Report {
     pub superblock_version: Option<u8>,
     /// The root group's attributes in header order.
     pub attributes: Vec<Attribute>,
-    /// The root group keeps (more) attributes in dense storage, which was not read.
+    /// The root group keeps attributes in dense storage that were not all read (huge
+    /// objects, child indirect blocks, filtered heaps, or a count that does not match
+    /// the name index).
     pub dense_attributes: bool,
     /// Problems that did not stop the reader (checksums, unreadable attributes...).
     pub anomalies: Vec<Anomaly>,
@@ -334,8 +339,8 @@ fn read<R: Read + Seek>(
                     );
                     continue;
                 }
-                match attribute(source, geometry, &message, &mut heaps) {
-                    Ok(attribute) => report.attributes.push(attribute),
+                match attribute(source, geometry, &message.data, message.offset, &mut heaps) {
+                    Ok((attribute, _)) => report.attributes.push(attribute),
                     Err(error @ FormatError::LimitExceeded { .. }) => return Err(error),
                     Err(error) => anomaly(
                         report,
@@ -351,8 +356,31 @@ fn read<R: Read + Seek>(
                 if flags & 0x01 != 0 {
                     bytes.skip(2)?;
                 }
-                if geometry.addr(&mut bytes)?.is_some() {
-                    report.dense_attributes = true;
+                let heap = geometry.addr(&mut bytes)?;
+                let index = geometry.addr(&mut bytes)?;
+                if let Some(heap) = heap {
+                    let heap = geometry.absolute(heap, message.offset)?;
+                    let index = index
+                        .map(|i| geometry.absolute(i, message.offset))
+                        .transpose()?;
+                    match dense_attributes(source, geometry, heap, index, &mut heaps) {
+                        Ok(Dense {
+                            attributes,
+                            complete,
+                        }) => {
+                            report.attributes.extend(attributes);
+                            report.dense_attributes |= !complete;
+                        }
+                        Err(error @ FormatError::LimitExceeded { .. }) => return Err(error),
+                        Err(error) => {
+                            report.dense_attributes = true;
+                            anomaly(
+                                report,
+                                error.offset(),
+                                format!("dense attribute storage could not be read: {error}"),
+                            );
+                        }
+                    }
                 }
             }
             _ => {}
@@ -746,13 +774,16 @@ struct Heaps {
     bytes: u64,
 }
 
+/// Decodes one attribute message; also returns how many bytes it spans, when known
+/// (not for shared datatypes), so that packed messages can be read one after another.
 fn attribute<R: Read + Seek>(
     source: &mut Source<'_, R>,
     geometry: Geometry,
-    message: &Message,
+    data: &[u8],
+    offset: u64,
     heaps: &mut Heaps,
-) -> Result<Attribute, FormatError> {
-    let mut bytes = Bytes::new(&message.data, message.offset, "attribute message");
+) -> Result<(Attribute, Option<usize>), FormatError> {
+    let mut bytes = Bytes::new(data, offset, "attribute message");
     let version = bytes.u8()?;
     let flags = bytes.u8()?;
     let name_len = usize::from(bytes.u16()?);
@@ -764,7 +795,7 @@ fn attribute<R: Read + Seek>(
         3 => bytes.skip(1)?,
         other => {
             return Err(FormatError::Unsupported {
-                offset: message.offset,
+                offset,
                 what: format!("attribute message version {other}"),
             });
         }
@@ -778,10 +809,11 @@ fn attribute<R: Read + Seek>(
     let dataspace_at = bytes.at();
     let dataspace = bytes.take(pad(space_len))?;
     if version > 1 && flags & 0x03 != 0 {
-        return Ok(Attribute {
+        let attribute = Attribute {
             name,
             value: Err("its datatype or dataspace is shared and was not read".to_owned()),
-        });
+        };
+        return Ok((attribute, None));
     }
     let elements = elements(geometry, dataspace, dataspace_at)?;
     let mut types = Bytes::new(datatype, datatype_at, "datatype");
@@ -829,9 +861,12 @@ fn attribute<R: Read + Seek>(
             }
             Ok(AttrValue::Strings(values))
         }
-        _ => Ok(AttrValue::Other { class, elements }),
+        _ => {
+            element_data(&mut bytes, elements, size)?;
+            Ok(AttrValue::Other { class, elements })
+        }
     };
-    Ok(Attribute { name, value })
+    Ok((Attribute { name, value }, Some(bytes.pos)))
 }
 
 fn element_data<'a>(
@@ -977,4 +1012,237 @@ fn heap_object<R: Read + Seek>(
             "global heap collection at {addr:#x} has no object {index} (referred to from byte {from})"
         ),
     })
+}
+
+/// Attributes read from dense storage, and whether they are all of them.
+struct Dense {
+    attributes: Vec<Attribute>,
+    complete: bool,
+}
+
+/// Fields of a fractal heap header that locate its direct blocks.
+struct FractalHeap {
+    checksummed_blocks: bool,
+    filtered: bool,
+    width: u64,
+    start_block: u64,
+    max_direct: u64,
+    offset_bytes: u64,
+    root: Option<u64>,
+    rows: u64,
+}
+
+fn fractal_heap<R: Read + Seek>(
+    source: &mut Source<'_, R>,
+    geometry: Geometry,
+    at: u64,
+) -> Result<FractalHeap, FormatError> {
+    let (o, l) = (geometry.offsets, geometry.lengths);
+    let size = 4 + 1 + 2 + 2 + 1 + 4 + 10 * l + 2 * o + 2 + 2 * l + 2 + 2 + o + 2;
+    let data = source.read(at, size as u64, "fractal heap header")?;
+    let mut bytes = Bytes::new(&data, at, "fractal heap header");
+    if bytes.take(4)? != b"FRHP" {
+        return Err(FormatError::Invalid {
+            offset: at,
+            reason: "dense attribute storage does not point to a fractal heap (FRHP)".to_owned(),
+        });
+    }
+    bytes.skip(1 + 2)?; // version, heap ID length
+    let filter_len = bytes.u16()?;
+    let flags = bytes.u8()?;
+    bytes.skip(4)?; // maximum managed object size
+    bytes.skip(l)?; // next huge object ID
+    bytes.skip(o)?; // huge object B-tree
+    bytes.skip(l)?; // free space
+    bytes.skip(o)?; // free-space manager
+    bytes.skip(8 * l)?; // managed, allocated, iterator, managed count, huge size/count, tiny size/count
+    let width = u64::from(bytes.u16()?);
+    let start_block = geometry.length(&mut bytes)?;
+    let max_direct = geometry.length(&mut bytes)?;
+    let max_heap_bits = u64::from(bytes.u16()?);
+    bytes.skip(2)?; // starting rows
+    let root = geometry
+        .addr(&mut bytes)?
+        .map(|r| geometry.absolute(r, at))
+        .transpose()?;
+    let rows = u64::from(bytes.u16()?);
+    let power = |n: u64| n.is_power_of_two();
+    if width == 0
+        || !power(width)
+        || !power(start_block)
+        || !power(max_direct)
+        || max_direct < start_block
+    {
+        return Err(FormatError::Invalid {
+            offset: at,
+            reason: format!(
+                "fractal heap table width {width}, starting block {start_block} or maximum direct block {max_direct} is not a power of two"
+            ),
+        });
+    }
+    Ok(FractalHeap {
+        checksummed_blocks: flags & 0x02 != 0,
+        filtered: filter_len > 0,
+        width,
+        start_block,
+        max_direct,
+        offset_bytes: max_heap_bits.div_ceil(8),
+        root,
+        rows,
+    })
+}
+
+/// Reads attribute messages packed in the direct blocks of a fractal heap (the root
+/// block, or the direct blocks its root indirect block lists), and compares their count
+/// with the name index's record count. Deeper indirect blocks and filtered heaps are
+/// not read (`complete` is then false).
+fn dense_attributes<R: Read + Seek>(
+    source: &mut Source<'_, R>,
+    geometry: Geometry,
+    heap_at: u64,
+    index: Option<u64>,
+    heaps: &mut Heaps,
+) -> Result<Dense, FormatError> {
+    let heap = fractal_heap(source, geometry, heap_at)?;
+    let mut dense = Dense {
+        attributes: Vec::new(),
+        complete: true,
+    };
+    let Some(root) = heap.root else {
+        dense.complete = index.is_none();
+        return Ok(dense);
+    };
+    if heap.filtered {
+        dense.complete = false;
+        return Ok(dense);
+    }
+    let mut blocks = Vec::new();
+    if heap.rows == 0 {
+        blocks.push((root, heap.start_block));
+    } else {
+        let o = geometry.offsets as u64;
+        let max_direct_rows = u64::from(heap.max_direct.trailing_zeros())
+            .saturating_sub(u64::from(heap.start_block.trailing_zeros()))
+            + 2;
+        let direct_rows = heap.rows.min(max_direct_rows);
+        let entries = heap
+            .rows
+            .checked_mul(heap.width)
+            .filter(|n| *n <= 4096)
+            .ok_or(FormatError::LimitExceeded {
+                limit: LimitKind::Hdf5Structure,
+                value: heap.rows.saturating_mul(heap.width),
+                max: 4096,
+                offset: root,
+            })?;
+        let head = 5 + o + heap.offset_bytes;
+        let data = source.read(root, head + entries * o, "fractal heap indirect block")?;
+        if data.get(..4) != Some(b"FHIB") {
+            return Err(FormatError::Invalid {
+                offset: root,
+                reason: "fractal heap root indirect block does not start with FHIB".to_owned(),
+            });
+        }
+        let mut bytes = Bytes::new(&data, root, "fractal heap indirect block");
+        bytes.skip(head as usize)?;
+        for row in 0..heap.rows {
+            let size = if row == 0 {
+                heap.start_block
+            } else {
+                heap.start_block
+                    .checked_shl((row - 1) as u32)
+                    .unwrap_or(u64::MAX)
+            };
+            for _ in 0..heap.width {
+                let at = bytes.at();
+                let Some(addr) = geometry.addr(&mut bytes)? else {
+                    continue;
+                };
+                if row < direct_rows {
+                    blocks.push((geometry.absolute(addr, at)?, size));
+                } else {
+                    dense.complete = false; // a child indirect block
+                }
+            }
+        }
+    }
+    let mut total = 0u64;
+    for (at, size) in blocks {
+        total = total.saturating_add(size);
+        if total > source.limits.max_keras_config_bytes {
+            return Err(FormatError::LimitExceeded {
+                limit: LimitKind::KerasConfigBytes,
+                value: total,
+                max: source.limits.max_keras_config_bytes,
+                offset: at,
+            });
+        }
+        let data = source.read(at, size, "fractal heap direct block")?;
+        if data.get(..4) != Some(b"FHDB") {
+            return Err(FormatError::Invalid {
+                offset: at,
+                reason: "fractal heap direct block does not start with FHDB".to_owned(),
+            });
+        }
+        let head = 5
+            + geometry.offsets as u64
+            + heap.offset_bytes
+            + if heap.checksummed_blocks { 4 } else { 0 };
+        let mut pos = head as usize;
+        // Objects are allocated one after another; zeroed free space ends them.
+        while let Some(rest) = data.get(pos..) {
+            if rest.first().is_none_or(|&v| v == 0) {
+                break;
+            }
+            match attribute(source, geometry, rest, at + pos as u64, heaps)? {
+                (attribute, Some(len)) if len > 0 => {
+                    dense.attributes.push(attribute);
+                    pos += len;
+                }
+                (attribute, _) => {
+                    dense.attributes.push(attribute);
+                    dense.complete = false;
+                    break;
+                }
+            }
+            if dense.attributes.len() > MAX_MESSAGES {
+                return Err(FormatError::LimitExceeded {
+                    limit: LimitKind::Hdf5Structure,
+                    value: dense.attributes.len() as u64,
+                    max: MAX_MESSAGES as u64,
+                    offset: at,
+                });
+            }
+        }
+    }
+    if let Some(index) = index {
+        let expected = btree_records(source, geometry, index)?;
+        if expected != dense.attributes.len() as u64 {
+            dense.complete = false;
+        }
+    } else {
+        dense.complete = false;
+    }
+    Ok(dense)
+}
+
+/// The total record count in a version 2 B-tree header (the dense name index).
+fn btree_records<R: Read + Seek>(
+    source: &mut Source<'_, R>,
+    geometry: Geometry,
+    at: u64,
+) -> Result<u64, FormatError> {
+    let size = 4 + 1 + 1 + 4 + 2 + 2 + 1 + 1 + geometry.offsets + 2 + geometry.lengths;
+    let data = source.read(at, size as u64, "B-tree header")?;
+    let mut bytes = Bytes::new(&data, at, "B-tree header");
+    if bytes.take(4)? != b"BTHD" {
+        return Err(FormatError::Invalid {
+            offset: at,
+            reason: "dense attribute name index is not a version 2 B-tree (BTHD)".to_owned(),
+        });
+    }
+    bytes.skip(1 + 1 + 4 + 2 + 2 + 1 + 1)?;
+    geometry.addr(&mut bytes)?;
+    bytes.skip(2)?;
+    geometry.length(&mut bytes)
 }
