@@ -146,15 +146,23 @@ fn partial_buffers_stop_with_a_limit() {
     );
 }
 
-/// Found by the `hdf5` fuzz target: a continuation address whose end overflows u64 was
-/// reported at that address, past the end of the input.
+/// Found by the `hdf5` fuzz target: a continuation address whose end overflows u64, and
+/// a fractal heap whose root indirect block (past the end) claims too many entries, were
+/// reported at those addresses, past the end of the input.
 #[test]
-fn overflowing_addresses_are_reported_inside_the_input() {
-    let data = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hdf5/overflowing-block-address.h5"),
-    )
-    .unwrap();
-    let report = read(&data);
-    let stop = report.stopped.expect("stops");
-    assert!(stop.offset() <= data.len() as u64, "{stop:?}");
+fn stops_are_reported_inside_the_input() {
+    for name in [
+        "overflowing-block-address.h5",
+        "heap-entries-past-the-end.h5",
+    ] {
+        let data = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data/hdf5")
+                .join(name),
+        )
+        .unwrap();
+        let report = read(&data);
+        let stop = report.stopped.expect("stops");
+        assert!(stop.offset() <= data.len() as u64, "{name}: {stop:?}");
+    }
 }

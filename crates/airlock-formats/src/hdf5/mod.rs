@@ -1133,7 +1133,7 @@ fn dense_attributes<R: Read + Seek>(
                 limit: LimitKind::Hdf5Structure,
                 value: heap.rows.saturating_mul(heap.width),
                 max: 4096,
-                offset: root,
+                offset: heap_at,
             })?;
         let head = 5 + o + heap.offset_bytes;
         let data = source.read(root, head + entries * o, "fractal heap indirect block")?;
@@ -1170,11 +1170,12 @@ fn dense_attributes<R: Read + Seek>(
     for (at, size) in blocks {
         total = total.saturating_add(size);
         if total > source.limits.max_keras_config_bytes {
+            // Reported at the heap header: the block's address is not yet checked.
             return Err(FormatError::LimitExceeded {
                 limit: LimitKind::KerasConfigBytes,
                 value: total,
                 max: source.limits.max_keras_config_bytes,
-                offset: at,
+                offset: heap_at,
             });
         }
         let data = source.read(at, size, "fractal heap direct block")?;
