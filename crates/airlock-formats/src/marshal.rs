@@ -381,7 +381,10 @@ pub fn summarize(data: &[u8]) -> Result<CodeSummary, MarshalError> {
                     layout: label,
                     ..CodeSummary::default()
                 };
-                collect(&code, &mut summary, 0);
+                // Back references can share one code object or tuple many times over
+                // (a DAG): the walk is bounded by visits, not only by depth.
+                let mut budget = MAX_VALUES;
+                collect(&code, &mut summary, 0, &mut budget);
                 return Ok(summary);
             }
             Ok(Value::Code(_)) => last = MarshalError::NotCode("bytes follow the code object"),
@@ -400,11 +403,12 @@ fn keep(set_len: usize, summary_truncated: &mut bool) -> bool {
     true
 }
 
-fn collect(code: &Code, out: &mut CodeSummary, depth: usize) {
-    if depth > MAX_NESTING {
+fn collect(code: &Code, out: &mut CodeSummary, depth: usize, budget: &mut usize) {
+    if depth > MAX_NESTING || *budget == 0 {
         out.truncated = true;
         return;
     }
+    *budget -= 1;
     out.code_objects += 1;
     if let Some(name) = &code.name
         && keep(out.functions.len(), &mut out.truncated)
@@ -426,19 +430,26 @@ fn collect(code: &Code, out: &mut CodeSummary, depth: usize) {
         }
     }
     if let Value::Tuple(consts) = &code.consts {
-        collect_consts(consts, out, depth);
+        collect_consts(consts, out, depth, budget);
     }
 }
 
-fn collect_consts(consts: &[Value], out: &mut CodeSummary, depth: usize) {
+fn collect_consts(consts: &[Value], out: &mut CodeSummary, depth: usize, budget: &mut usize) {
     for value in consts {
+        if *budget == 0 {
+            out.truncated = true;
+            return;
+        }
+        *budget -= 1;
         match value {
             Value::Str(s) if keep(out.strings.len(), &mut out.truncated) => {
                 let short: String = s.chars().take(MAX_STRING_CHARS).collect();
                 out.strings.push(short);
             }
-            Value::Code(inner) => collect(inner, out, depth + 1),
-            Value::Tuple(items) if depth < MAX_NESTING => collect_consts(items, out, depth + 1),
+            Value::Code(inner) => collect(inner, out, depth + 1, budget),
+            Value::Tuple(items) if depth < MAX_NESTING => {
+                collect_consts(items, out, depth + 1, budget)
+            }
             _ => {}
         }
     }
@@ -503,6 +514,32 @@ mod tests {
         ] {
             assert!(summarize(data).is_err());
         }
+    }
+
+    #[test]
+    fn shared_references_do_not_explode() {
+        // A code object whose consts hold tuple T40, where Tn = (Tn-1, Tn-1), the second
+        // by reference: 2^40 paths through 41 values. Slots: code 0, consts 1, T40 2...T0 42.
+        let mut data = Vec::new();
+        data.push(b'c' | FLAG_REF);
+        data.extend([0u8; 20]); // five int32 fields (3.11 layout)
+        data.extend(b"z\x00"); // bytecode
+        data.extend(b"\xa9\x01"); // consts: a ref-flagged tuple of one
+        for _ in 0..40 {
+            data.extend(b"\xa9\x02");
+        }
+        data.extend(b"\xa9\x00"); // T0 = ()
+        for k in 0..40u32 {
+            data.push(b'r');
+            data.extend((42 - k).to_le_bytes());
+        }
+        // Close: names, localsplusnames, localspluskinds, filename, name, qualname,
+        // firstlineno, linetable, exceptiontable.
+        data.extend(b")\x00)\x00)\x00z\x00z\x00z\x00");
+        data.extend(0u32.to_le_bytes());
+        data.extend(b"z\x00z\x00");
+        let summary = summarize(&data).unwrap();
+        assert!(summary.truncated);
     }
 
     #[test]

@@ -770,8 +770,47 @@ fn v2_messages(
 /// Global heap collections already read, by address.
 #[derive(Default)]
 struct Heaps {
-    collections: HashMap<u64, Vec<u8>>,
+    collections: HashMap<u64, Collection>,
+    /// Bytes of collections read.
     bytes: u64,
+    /// Bytes of variable-length strings claimed so far.
+    strings: u64,
+}
+
+/// One global heap collection with its objects indexed once, so that each lookup is
+/// constant time however many strings refer to it.
+struct Collection {
+    data: Vec<u8>,
+    /// Object index → (start, size, absolute offset of its header).
+    objects: HashMap<u16, (usize, usize, u64)>,
+}
+
+impl Collection {
+    fn new(data: Vec<u8>, addr: u64, geometry: Geometry) -> Self {
+        let mut objects = HashMap::new();
+        let mut bytes = Bytes::new(&data, addr, "global heap object");
+        let _ = bytes.skip(8 + geometry.lengths);
+        while bytes.left() >= 8 + geometry.lengths {
+            let at = bytes.at();
+            let (Ok(id), Ok(()), Ok(size)) =
+                (bytes.u16(), bytes.skip(6), geometry.length(&mut bytes))
+            else {
+                break;
+            };
+            if id == 0 {
+                break; // free space: the rest of the collection
+            }
+            let start = bytes.pos;
+            let Ok(size) = usize::try_from(size) else {
+                break;
+            };
+            if bytes.skip(size).is_err() || bytes.skip(size.div_ceil(8) * 8 - size).is_err() {
+                break;
+            }
+            objects.entry(id).or_insert((start, size, at));
+        }
+        Collection { data, objects }
+    }
 }
 
 /// Decodes one attribute message; also returns how many bytes it spans, when known
@@ -835,18 +874,18 @@ fn attribute<R: Read + Seek>(
             let width = 4 + geometry.offsets as u64 + 4;
             let data = element_data(&mut bytes, elements, width)?;
             let mut values = Vec::new();
-            let mut total = 0u64;
             for (i, element) in data.chunks(width as usize).enumerate() {
                 let at = bytes.at() - data.len() as u64 + (i as u64) * width;
                 let mut e = Bytes::new(element, at, "variable-length string");
                 let len = u64::from(e.u32()?);
                 let collection = geometry.addr(&mut e)?;
                 let index = e.u32()?;
-                total = total.saturating_add(len);
-                if total > source.limits.max_keras_config_bytes {
+                // Counted over every attribute of the file, not per attribute.
+                heaps.strings = heaps.strings.saturating_add(len);
+                if heaps.strings > source.limits.max_keras_config_bytes {
                     return Err(FormatError::LimitExceeded {
                         limit: LimitKind::KerasConfigBytes,
-                        value: total,
+                        value: heaps.strings,
                         max: source.limits.max_keras_config_bytes,
                         offset: at,
                     });
@@ -970,41 +1009,23 @@ fn heap_object<R: Read + Seek>(
         }
         let data = source.read(addr, size, "global heap collection")?;
         heaps.bytes += size;
-        heaps.collections.insert(addr, data);
+        heaps
+            .collections
+            .insert(addr, Collection::new(data, addr, geometry));
     }
-    let data = heaps
-        .collections
-        .get(&addr)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let mut bytes = Bytes::new(data, addr, "global heap object");
-    bytes.skip(8 + geometry.lengths)?;
-    while bytes.left() >= 8 + geometry.lengths {
-        let at = bytes.at();
-        let id = bytes.u16()?;
-        bytes.skip(6)?;
-        let size = geometry.length(&mut bytes)?;
-        if id == 0 {
-            break; // free space: the rest of the collection
-        }
-        let size = usize::try_from(size).map_err(|_| FormatError::Invalid {
-            offset: at,
-            reason: "global heap object size overflows".to_owned(),
-        })?;
-        let object = bytes.take(size)?;
-        if u32::from(id) == index {
-            let n = usize::try_from(len).unwrap_or(usize::MAX);
-            return object
-                .get(..n)
-                .map(<[u8]>::to_vec)
-                .ok_or(FormatError::Invalid {
-                    offset: at,
-                    reason: format!(
-                        "string of {len} bytes is longer than its heap object ({size})"
-                    ),
-                });
-        }
-        bytes.skip(size.div_ceil(8) * 8 - size)?;
+    let found = heaps.collections.get(&addr).and_then(|c| {
+        let (start, size, at) = *c.objects.get(&u16::try_from(index).ok()?)?;
+        Some((c.data.get(start..start + size)?, size, at))
+    });
+    if let Some((object, size, at)) = found {
+        let n = usize::try_from(len).unwrap_or(usize::MAX);
+        return object
+            .get(..n)
+            .map(<[u8]>::to_vec)
+            .ok_or(FormatError::Invalid {
+                offset: at,
+                reason: format!("string of {len} bytes is longer than its heap object ({size})"),
+            });
     }
     Err(FormatError::Invalid {
         offset: addr,
