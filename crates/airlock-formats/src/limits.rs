@@ -32,7 +32,7 @@ pub struct Limits {
     /// (default 8).
     pub max_depth: u32,
     /// Bytes of one Keras config (`config.json`, an `.h5` `model_config`) analysed
-    /// (default 64 MiB).
+    /// (default 16 MiB; parsed JSON takes several times its size in memory).
     pub max_keras_config_bytes: u64,
     /// Bytes of an HDF5 file read into memory when it cannot be reopened for random
     /// access, such as `model.weights.h5` inside a `.keras` archive (default 256 MiB).
@@ -51,7 +51,7 @@ impl Default for Limits {
             max_decompressed_bytes: 64 << 30,
             max_compression_ratio: 1000,
             max_depth: 8,
-            max_keras_config_bytes: 64 << 20,
+            max_keras_config_bytes: 16 << 20,
             max_hdf5_buffer_bytes: 256 << 20,
         }
     }

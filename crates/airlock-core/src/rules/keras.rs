@@ -212,8 +212,9 @@ pub const KER901_KERAS_CONFIG_LIMIT: Rule = Rule {
     name: "keras-config-limit",
     severity: Severity::High,
     title: "Keras config exceeds airlock's size limit",
-    finds: "A Keras config (or an HDF5 string attribute) larger than `max-keras-config-bytes` (64 MiB \
-by default). It was not analysed.",
+    finds: "A Keras config larger than `max-keras-config-bytes` (16 MiB by default), or an HDF5 file \
+whose root attribute strings, global heap collections or dense attribute storage add up to more \
+than that. The config, or the attributes past the limit, were not analysed.",
     why: "Real model configs are kilobytes to a few megabytes. The model is not known to be clean.",
     fix: "Raise `max-keras-config-bytes` under `[scan.limits]` if the file is trusted to be that \
 large, and scan again.",
