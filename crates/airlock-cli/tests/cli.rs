@@ -43,7 +43,7 @@ fn stdout_json(output: &Output) -> serde_json::Value {
 
 const BENIGN: &str = "fixtures/torch/benign";
 /// Every fixture family (not `fixtures/` itself, which may hold the generator's venv).
-const ALL_FIXTURES: [&str; 12] = [
+const ALL_FIXTURES: [&str; 13] = [
     "fixtures/pickle",
     "fixtures/torch",
     "fixtures/zip",
@@ -56,6 +56,7 @@ const ALL_FIXTURES: [&str; 12] = [
     "fixtures/gguf",
     "fixtures/onnx",
     "fixtures/tensorflow",
+    "fixtures/keras",
 ];
 const MALICIOUS: &str = "fixtures/pickle/malicious";
 

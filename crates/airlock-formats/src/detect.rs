@@ -109,12 +109,28 @@ fn is_gguf(prefix: &[u8]) -> bool {
     }
 }
 
-/// HDF5 superblock signature, at 0 or after a user block of 512, 1024 or 2048 bytes.
+/// HDF5 superblock signature, at 0 or after a user block of 512, 1024 or 2048 bytes,
+/// followed by a superblock version the format defines (0 to 3) and, for versions 0 and
+/// 1, sizes of offsets and lengths of 2, 4 or 8 bytes (when those bytes are present).
 fn is_hdf5(prefix: &[u8]) -> bool {
     const SIG: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
-    [0usize, 512, 1024, 2048]
-        .iter()
-        .any(|&at| prefix.get(at..at + SIG.len()) == Some(&SIG[..]))
+    [0usize, 512, 1024, 2048].iter().any(|&at| {
+        if prefix.get(at..at + SIG.len()) != Some(&SIG[..]) {
+            return false;
+        }
+        let field = |i: usize| prefix.get(at + SIG.len() + i).copied();
+        let sizes_ok = |a: Option<u8>, b: Option<u8>| {
+            [a, b]
+                .iter()
+                .all(|s| s.is_none_or(|s| matches!(s, 2 | 4 | 8)))
+        };
+        match field(0) {
+            None => true,
+            Some(0 | 1) => sizes_ok(field(5), field(6)),
+            Some(2 | 3) => sizes_ok(field(1), field(2)),
+            Some(_) => false,
+        }
+    })
 }
 
 /// u64 header length in range, `{` at byte 8, and a key or `}` after it.

@@ -33,6 +33,10 @@ pub enum LimitKind {
     ProtoMessage,
     /// [`crate::Limits::max_proto_items`].
     ProtoItems,
+    /// [`crate::Limits::max_keras_config_bytes`] (a Keras config or HDF5 attribute).
+    KerasConfigBytes,
+    /// The HDF5 reader's fixed caps on header messages and continuation blocks.
+    Hdf5Structure,
 }
 
 impl fmt::Display for LimitKind {
@@ -51,6 +55,8 @@ impl fmt::Display for LimitKind {
             LimitKind::ProtoDepth => "max-proto-depth",
             LimitKind::ProtoMessage => "max-proto-message",
             LimitKind::ProtoItems => "max-proto-items",
+            LimitKind::KerasConfigBytes => "max-keras-config-bytes",
+            LimitKind::Hdf5Structure => "hdf5-header-caps",
         })
     }
 }

@@ -28,8 +28,9 @@ pub struct Limits {
     /// Inflated size divided by compressed size, checked once 16 MiB have been produced
     /// (default 1000).
     pub max_compression_ratio: u64,
-    /// Bytes of a nested layer read into memory when its format needs random access
-    /// (a 7z inside another archive); files on disk are reopened instead (default 1 GiB).
+    /// Bytes of a nested layer read into memory when its format needs random access (a 7z
+    /// inside another archive, `model.weights.h5` inside a `.keras` archive); files on
+    /// disk are reopened instead (default 1 GiB).
     pub max_buffered_bytes: u64,
     /// Containers, compressed layers and embedded pickles nested inside each other
     /// (default 8).
@@ -42,6 +43,9 @@ pub struct Limits {
     pub max_proto_message: u64,
     /// Protobuf messages visited in one ONNX or TensorFlow file (default 10 million).
     pub max_proto_items: u64,
+    /// Bytes of one Keras config (`config.json`, an `.h5` `model_config`) analysed
+    /// (default 16 MiB; parsed JSON takes several times its size in memory).
+    pub max_keras_config_bytes: u64,
 }
 
 impl Default for Limits {
@@ -60,6 +64,7 @@ impl Default for Limits {
             max_proto_depth: 100,
             max_proto_message: 16 << 20,
             max_proto_items: 10_000_000,
+            max_keras_config_bytes: 16 << 20,
         }
     }
 }

@@ -57,6 +57,18 @@ fn positives() -> Vec<(Vec<u8>, Kind)> {
         (b"\x89HDF\r\n\x1a\n\x00\x00\x00\x00".to_vec(), Kind::Hdf5),
         (hdf5_userblock, Kind::Hdf5),
         (
+            b"\x89HDF\r\n\x1a\n\x00\x00\x00\x00\x00\x08\x08\x00".to_vec(),
+            Kind::Hdf5,
+        ),
+        (b"\x89HDF\r\n\x1a\n\x03\x08\x08\x00".to_vec(), Kind::Hdf5),
+        // The signature followed by a superblock version or field sizes HDF5 never writes.
+        (b"\x89HDF\r\n\x1a\n\x09\x00\x00\x00".to_vec(), Kind::Unknown),
+        (
+            b"\x89HDF\r\n\x1a\n\x00\x00\x00\x00\x00\x07\x08\x00".to_vec(),
+            Kind::Unknown,
+        ),
+        (b"\x89HDF\r\n\x1a\n\x02\x03\x08\x00".to_vec(), Kind::Unknown),
+        (
             safetensors(r#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#),
             Kind::Safetensors,
         ),

@@ -37,6 +37,7 @@ pub struct LimitsConfig {
     pub max_proto_depth: Option<u32>,
     pub max_proto_message: Option<u64>,
     pub max_proto_items: Option<u64>,
+    pub max_keras_config_bytes: Option<u64>,
 }
 
 impl LimitsConfig {
@@ -61,6 +62,9 @@ impl LimitsConfig {
             max_proto_depth: self.max_proto_depth.unwrap_or(d.max_proto_depth),
             max_proto_message: self.max_proto_message.unwrap_or(d.max_proto_message),
             max_proto_items: self.max_proto_items.unwrap_or(d.max_proto_items),
+            max_keras_config_bytes: self
+                .max_keras_config_bytes
+                .unwrap_or(d.max_keras_config_bytes),
         }
     }
 }

@@ -17,6 +17,7 @@ mod gguf_scan;
 mod hashing;
 mod huggingface_scan;
 pub mod imports;
+mod keras_scan;
 mod onnx_scan;
 pub mod report;
 mod safetensors_scan;

@@ -19,7 +19,7 @@ use crate::imports::ImportPolicy;
 use crate::report::{FileReport, ScanReport};
 use crate::walk;
 use crate::{
-    gguf_scan, huggingface_scan, onnx_scan, safetensors_scan, sevenz_scan, tar_scan,
+    gguf_scan, huggingface_scan, keras_scan, onnx_scan, safetensors_scan, sevenz_scan, tar_scan,
     tensorflow_scan, zip_scan,
 };
 
@@ -194,7 +194,10 @@ impl Scanner {
                 gguf_scan::scan_gguf(self, stream, location, out);
                 "gguf"
             }
-            Kind::Hdf5 => "hdf5",
+            Kind::Hdf5 => {
+                keras_scan::scan_hdf5(self, stream, location, out);
+                "hdf5"
+            }
             Kind::Onnx => {
                 onnx_scan::scan_onnx(self, stream, location, out);
                 "onnx"
@@ -424,16 +427,26 @@ impl<'r> Layer<'r> {
         self
     }
 
-    /// Random access to the whole layer: the file reopened, the caller's bytes, or, for a
-    /// nested layer, its bytes read into memory up to `max_buffered` (a limit error past
-    /// that). The sequential stream is left for the caller to drain.
+    /// Random access to a whole-file layer (the file reopened, or the caller's bytes);
+    /// None for a nested layer. The sequential stream is left for the caller to drain.
+    pub(crate) fn whole_file(&self) -> Option<io::Result<Box<dyn ReadSeek + 'r>>> {
+        match self.whole? {
+            Whole::Path(path) => Some(
+                fs_err::File::open(path)
+                    .map(|file| Box::new(BufReader::new(file)) as Box<dyn ReadSeek + 'r>),
+            ),
+            Whole::Bytes(bytes) => Some(Ok(Box::new(Cursor::new(bytes)))),
+        }
+    }
+
+    /// Random access to the whole layer: [`Layer::whole_file`], or, for a nested layer,
+    /// its bytes read into memory up to `max_buffered` (a limit error past that).
     pub(crate) fn random_access(
         &mut self,
         max_buffered: u64,
     ) -> io::Result<Box<dyn ReadSeek + 'r>> {
-        match self.whole {
-            Some(Whole::Path(path)) => Ok(Box::new(BufReader::new(fs_err::File::open(path)?))),
-            Some(Whole::Bytes(bytes)) => Ok(Box::new(Cursor::new(bytes))),
+        match self.whole_file() {
+            Some(whole) => whole,
             None => {
                 let mut buffer = Vec::new();
                 self.reader()

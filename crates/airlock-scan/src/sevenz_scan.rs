@@ -8,7 +8,7 @@ use airlock_formats::sevenz;
 
 use crate::findings::{SEVENZ_STOP, escaping_name, stop_finding};
 use crate::scanner::{Layer, Scanner, layer_error};
-use crate::zip_scan::scan_member;
+use crate::zip_scan::{Parent, scan_member};
 
 pub(crate) fn scan_sevenz(
     scanner: &Scanner,
@@ -29,15 +29,13 @@ pub(crate) fn scan_sevenz(
     };
     let budget = stream.budget.clone();
     let report = sevenz::walk(source, &scanner.limits, &mut |entry, data| {
-        scan_member(
+        let parent = Parent {
             scanner,
-            entry.name.as_bytes(),
-            data,
             location,
             depth,
-            &budget,
-            out,
-        );
+            budget: &budget,
+        };
+        scan_member(parent, entry.name.as_bytes(), data, out);
         budget.check()
     });
     for name in &report.names {

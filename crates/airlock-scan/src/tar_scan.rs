@@ -6,7 +6,7 @@ use airlock_formats::tar::{self, Anomaly};
 
 use crate::findings::{TAR_STOP, escaping_name, stop_finding};
 use crate::scanner::{Layer, Scanner};
-use crate::zip_scan::scan_member;
+use crate::zip_scan::{Parent, scan_member};
 
 pub(crate) fn scan_tar(
     scanner: &Scanner,
@@ -21,7 +21,13 @@ pub(crate) fn scan_tar(
     let budget = stream.budget.clone();
     let mut reader = stream.reader();
     let report = tar::walk(&mut reader, &scanner.limits, &mut |member, data| {
-        scan_member(scanner, &member.name, data, location, depth, &budget, out);
+        let parent = Parent {
+            scanner,
+            location,
+            depth,
+            budget: &budget,
+        };
+        scan_member(parent, &member.name, data, out);
         budget.check()
     });
     for member in &report.members {

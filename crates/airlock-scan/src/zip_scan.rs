@@ -10,6 +10,7 @@ use airlock_formats::zip::{self, Anomaly, AnomalyClass, Member, MemberSummary, Z
 use crate::budget::Budget;
 use crate::findings::{ZIP_STOP, escaping_name, is_stop_rule, stop_finding};
 use crate::hashing::ErrorTap;
+use crate::keras_scan;
 use crate::scanner::{Layer, Origin, Scanner};
 
 /// Work left for the seeking pass over a top-level zip.
@@ -30,10 +31,22 @@ pub(crate) fn scan_zip(
     }
     let budget = stream.budget.clone();
     let mut reader = stream.reader();
+    let parent = Parent {
+        scanner,
+        location,
+        depth,
+        budget: &budget,
+    };
+    let mut keras = keras_scan::Archive::default();
     let mut report = zip::walk(&mut reader, &scanner.limits, &mut |member, data| {
-        scan_member(scanner, &member.name, data, location, depth, &budget, out);
+        if keras_scan::Archive::wants(&member.name) {
+            keras.member(parent, &member.name, data, out);
+        } else {
+            scan_member(parent, &member.name, data, out);
+        }
         budget.check()
     });
+    keras.finish(scanner, location, out);
     report_walk(&report, location, out);
     let needs_second_pass = needs_recovery(&report) || !report.unvisited.is_empty();
     if !needs_second_pass {
@@ -84,16 +97,31 @@ fn member_errors(summary: &MemberSummary, location: &Location, out: &mut Vec<Fin
     }
 }
 
+/// An archive being walked: what each of its members is scanned under.
+#[derive(Clone, Copy)]
+pub(crate) struct Parent<'a> {
+    pub(crate) scanner: &'a Scanner,
+    /// Where the archive is.
+    pub(crate) location: &'a Location,
+    /// The archive's nesting depth; members are one deeper.
+    pub(crate) depth: u32,
+    /// The file's expansion budget, charged with every member byte.
+    pub(crate) budget: &'a Budget,
+}
+
 /// Scans one archive member's content as a layer of its own, one level deeper.
 pub(crate) fn scan_member(
-    scanner: &Scanner,
+    parent: Parent<'_>,
     name: &[u8],
     data: &mut dyn io::Read,
-    location: &Location,
-    depth: u32,
-    budget: &Budget,
     out: &mut Vec<Finding>,
 ) {
+    let Parent {
+        scanner,
+        location,
+        depth,
+        budget,
+    } = parent;
     let member_location = location.member(ByteName::new(name));
     let mut charged = budget.charge(data);
     let mut tap = ErrorTap::new(&mut charged);
@@ -160,7 +188,13 @@ pub(crate) fn revisit<R: Read + Seek>(
                 }
             };
             let read = zip::read_member(file, &member, &scanner.limits, &mut |found, data| {
-                scan_member(scanner, &found.name, data, location, 0, budget, out);
+                let parent = Parent {
+                    scanner,
+                    location,
+                    depth: 0,
+                    budget,
+                };
+                scan_member(parent, &found.name, data, out);
                 budget.check()
             });
             match read {

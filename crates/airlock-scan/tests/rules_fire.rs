@@ -235,6 +235,29 @@ fn crafted_cases() -> Vec<(&'static str, BTreeSet<&'static str>)> {
             codes(&scanner_with(LimitsConfig::default()), &model),
         ));
     }
+    // A Keras config over the size limit; an HDF5 member (model.weights.h5 inside a
+    // .keras archive) larger than the buffer it may be read into.
+    let keras_archive = fixture("keras/benign/sequential.keras");
+    cases.push((
+        "KER901",
+        codes(
+            &scanner_with(LimitsConfig {
+                max_keras_config_bytes: Some(64),
+                ..Default::default()
+            }),
+            &keras_archive,
+        ),
+    ));
+    cases.push((
+        "HDF901",
+        codes(
+            &scanner_with(LimitsConfig {
+                max_buffered_bytes: Some(64),
+                ..Default::default()
+            }),
+            &keras_archive,
+        ),
+    ));
     // A directory handed to scan_file opens but cannot be read.
     let dir = tempfile::tempdir().unwrap();
     cases.push((

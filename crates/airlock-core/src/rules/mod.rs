@@ -10,7 +10,9 @@ mod archive;
 mod container;
 pub mod docs;
 mod gguf;
+mod hdf5;
 mod huggingface;
+mod keras;
 mod numpy;
 mod onnx;
 mod pickle;
@@ -25,7 +27,9 @@ use crate::Severity;
 pub use archive::*;
 pub use container::*;
 pub use gguf::*;
+pub use hdf5::*;
 pub use huggingface::*;
+pub use keras::*;
 pub use numpy::*;
 pub use onnx::*;
 pub use pickle::*;
@@ -94,8 +98,19 @@ pub static ALL: &[&Rule] = &[
     &GGF201_GGUF_CHAT_TEMPLATE_UNPARSED,
     &GGF501_GGUF_MALFORMED,
     &GGF901_GGUF_HEADER_LIMIT,
+    &HDF201_HDF5_DENSE_ATTRIBUTES,
+    &HDF501_HDF5_MALFORMED,
+    &HDF901_HDF5_LIMIT,
     &HFM101_HF_REMOTE_CODE,
     &HFM102_HF_REMOTE_CODE_OTHER_REPO,
+    &KER101_KERAS_LAMBDA_CODE,
+    &KER102_KERAS_OUTSIDE_MODULE,
+    &KER103_KERAS_UNSAFE_DESERIALIZATION,
+    &KER104_KERAS_IO_FUNCTION,
+    &KER105_KERAS_EXTERNAL_PATH,
+    &KER201_KERAS_CUSTOM_OBJECT,
+    &KER501_KERAS_CONFIG_MALFORMED,
+    &KER901_KERAS_CONFIG_LIMIT,
     &NPY201_NUMPY_OBJECT_ARRAY,
     &NPY501_NUMPY_MALFORMED,
     &ONX101_ONNX_EXTERNAL_DATA_PATH_ESCAPE,
