@@ -44,16 +44,13 @@ pub(crate) fn is_config_name(path: &Path) -> bool {
         .is_some_and(|n| n.ends_with("config.json"))
 }
 
-/// Reads a config file (bounded) and reports the code it makes a loader run.
-pub(crate) fn scan_config_file(path: &Path, location: &Location, out: &mut Vec<Finding>) {
+/// A config file's bytes, if it is small enough to be a config (a failed read was
+/// already reported by the scan of the file).
+pub(crate) fn read_config(path: &Path) -> Option<Vec<u8>> {
     let mut json = Vec::new();
     let read =
         fs_err::File::open(path).and_then(|f| f.take(MAX_CONFIG_BYTES).read_to_end(&mut json));
-    if read.is_err() || json.len() as u64 >= MAX_CONFIG_BYTES {
-        return;
-    }
-    let folder = path.parent().unwrap_or(Path::new("."));
-    scan_config(&json, Some(folder), location, out);
+    (read.is_ok() && (json.len() as u64) < MAX_CONFIG_BYTES).then_some(json)
 }
 
 /// Reports the code a config names; `folder` is where its modules would be, if on disk.

@@ -21,6 +21,33 @@ const CONFIG_ATTRIBUTES: &[&str] = &["model_config", "training_config"];
 enum Container {
     Archive,
     Hdf5,
+    /// A config outside any Keras container (`keras_metadata.pb`, a `config.json` on disk).
+    Standalone,
+}
+
+/// Grades a Keras config that sits outside a `.keras` archive or an `.h5` file: a tf-keras
+/// `keras_metadata.pb` object (`claimed`: the container says it is Keras) or a
+/// `config.json` on disk (Keras-Hub presets ship one), analysed only if it looks like a
+/// Keras config.
+pub(crate) fn scan_config(
+    scanner: &Scanner,
+    json: &[u8],
+    source: &str,
+    location: &Location,
+    claimed: bool,
+    out: &mut Vec<Finding>,
+) {
+    let analysis = keras::analyze_config(json, &scanner.limits);
+    if claimed || analysis.is_keras() {
+        config_findings(
+            &analysis,
+            source,
+            Container::Standalone,
+            location,
+            claimed,
+            out,
+        );
+    }
 }
 
 /// Scans an HDF5 layer: a whole file is read again with random access; a nested layer is
@@ -262,7 +289,7 @@ fn config_findings(
         Container::Hdf5 => {
             "; Keras before 3.11.3 ignores safe_mode for .h5 files (CVE-2025-9905), so this runs on load"
         }
-        Container::Archive => "",
+        Container::Archive | Container::Standalone => "",
     };
     if let Some(error) = &report.error {
         let rule = match error {

@@ -113,8 +113,11 @@ impl Scanner {
             }
             (format, drained.is_ok())
         };
-        if format == "unknown" && huggingface_scan::is_config_name(path) {
-            huggingface_scan::scan_config_file(path, &location, &mut findings);
+        if format == "unknown"
+            && huggingface_scan::is_config_name(path)
+            && let Some(json) = huggingface_scan::read_config(path)
+        {
+            self.scan_config_json(&json, path.parent(), &location, &mut findings);
         }
         let (digest, size) = hashing.finish();
         let sha256 = complete.then_some(digest);
@@ -145,13 +148,27 @@ impl Scanner {
         let mut reread = Vec::new();
         let format = self.scan_layer(&mut stream, &location, 0, &mut findings, &mut reread);
         if format == "unknown" && huggingface_scan::is_config_name(Path::new(name)) {
-            huggingface_scan::scan_config(bytes, None, &location, &mut findings);
+            self.scan_config_json(bytes, None, &location, &mut findings);
         }
         let open = || Ok(Cursor::new(bytes));
         zip_scan::revisit(self, &open, &location, reread, &budget, &mut findings);
         findings.extend(budget.finding(&location));
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         findings
+    }
+
+    /// A `*config.json` file: the code a Hugging Face loader would import for it, and the
+    /// Keras checks when it is a Keras config (Keras-Hub presets). `folder` holds the
+    /// modules it names, when the file is on disk.
+    fn scan_config_json(
+        &self,
+        json: &[u8],
+        folder: Option<&Path>,
+        location: &Location,
+        out: &mut Vec<Finding>,
+    ) {
+        huggingface_scan::scan_config(json, folder, location, out);
+        keras_scan::scan_config(self, json, "config.json", location, false, out);
     }
 
     /// Detects the format of one layer (a file, an archive member, a decompressed stream)

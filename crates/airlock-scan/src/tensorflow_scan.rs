@@ -5,6 +5,7 @@ use airlock_core::{Finding, Location, Rule, rules};
 use airlock_formats::FormatError;
 use airlock_formats::tensorflow::{self, OpClass, TfKind};
 
+use crate::keras_scan;
 use crate::scanner::{Layer, Scanner};
 
 pub(crate) fn scan_graph(
@@ -45,6 +46,17 @@ pub(crate) fn scan_keras_metadata(
     out: &mut Vec<Finding>,
 ) {
     let report = tensorflow::read_keras_metadata(stream.reader(), &scanner.limits);
+    for object in &report.keras_configs {
+        let source = format!("keras_metadata.pb object {}", object.node_path);
+        keras_scan::scan_config(
+            scanner,
+            object.metadata.as_bytes(),
+            &source,
+            location,
+            true,
+            out,
+        );
+    }
     stopped(report.stopped.as_ref(), "Keras metadata", location, out);
 }
 
