@@ -34,6 +34,72 @@ pub enum Command {
     Rules(RulesArgs),
     /// Explain one rule: what it finds, why it matters, what to do.
     Explain(ExplainArgs),
+    /// Pin the size and digests of every artifact under a directory in `airlock.lock`.
+    ///
+    /// Every regular file (and link to one) is listed with its size and SHA-256 (and
+    /// BLAKE3 with --blake3), except the lockfile itself, .git/.hg/.svn directories and
+    /// Hugging Face cache bookkeeping (blobs/, .no_exist/, .locks/). Each model directory
+    /// gets the OpenSSF Model Signing subject digest a `model_signing` signature would
+    /// carry, and, inside a Hugging Face cache, its repo id and revision. In a Hugging Face
+    /// cache, every snapshot file is also checked against the blob name it links to; on a
+    /// mismatch nothing is written. The format is described in docs/lockfile.md.
+    ///
+    /// Exit status: 0 when the lock was written, 1 when a Hugging Face cache blob does not
+    /// match its name, 2 when airlock itself could not run.
+    Lock(LockArgs),
+    /// Check a directory against its `airlock.lock`: modified, missing, added and renamed
+    /// files, changed model digests, and Hugging Face cache blobs that do not match their
+    /// names.
+    ///
+    /// Exit status: 0 when everything matches (or --update rewrote the lock), 1 on any
+    /// difference, 2 when airlock itself could not run (no lock, unreadable file).
+    Verify(VerifyArgs),
+}
+
+/// Arguments of `airlock lock`.
+#[derive(Debug, clap::Args)]
+pub struct LockArgs {
+    /// Directory to lock.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+
+    /// Also record BLAKE3 digests (computed in parallel within each file).
+    #[arg(long)]
+    pub blake3: bool,
+
+    /// Where to write the lockfile (default: PATH/airlock.lock).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Do not draw a progress bar (it is hidden anyway when stderr is not a terminal).
+    #[arg(long, env = env_vars::AIRLOCK_NO_PROGRESS)]
+    pub no_progress: bool,
+}
+
+/// Arguments of `airlock verify`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// Directory to check.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+
+    /// Lockfile to check against (default: PATH/airlock.lock).
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+
+    /// Accept the tree as it is now: report the differences, then rewrite the lockfile
+    /// (keeping BLAKE3 digests if it had them). Not done when a Hugging Face cache blob
+    /// does not match its name.
+    #[arg(long)]
+    pub update: bool,
+
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+
+    /// Do not draw a progress bar (it is hidden anyway when stderr is not a terminal).
+    #[arg(long, env = env_vars::AIRLOCK_NO_PROGRESS)]
+    pub no_progress: bool,
 }
 
 /// Arguments of `airlock scan`.
@@ -92,7 +158,7 @@ pub enum ReportFormat {
     Sarif,
 }
 
-/// How `rules` and `explain` write.
+/// How `rules`, `explain` and `verify` write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ListFormat {
     /// Human-readable text.

@@ -1,5 +1,6 @@
 //! The `airlock` command: parses arguments, runs one command, maps the outcome to an
-//! exit status (0 clean, 1 findings at or above the threshold, 2 airlock could not run).
+//! exit status (0 clean, 1 findings at or above the threshold or differences from a lock,
+//! 2 airlock could not run).
 
 #![forbid(unsafe_code)]
 
@@ -19,7 +20,7 @@ use crate::args::{Cli, Command};
 pub enum Outcome {
     /// Nothing at or above the threshold.
     Clean,
-    /// Findings at or above the threshold.
+    /// Findings at or above the threshold, or a tree that differs from its lock.
     Failed,
 }
 
@@ -29,6 +30,8 @@ fn main() -> ExitCode {
         Command::Scan(args) => commands::scan::run(&args),
         Command::Rules(args) => commands::rules::list(&args),
         Command::Explain(args) => commands::rules::explain(&args),
+        Command::Lock(args) => commands::integrity::lock(&args),
+        Command::Verify(args) => commands::integrity::verify(&args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

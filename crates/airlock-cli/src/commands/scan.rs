@@ -4,12 +4,12 @@ use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::time::Instant;
 
-use airlock_scan::{Progress, ScanConfig, Scanner};
+use airlock_scan::{ScanConfig, Scanner};
 use anyhow::{Context, Result, bail};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::Outcome;
 use crate::args::{ReportFormat, ScanArgs};
+use crate::commands::progress::Bar;
 use crate::render::{self, RenderContext};
 
 /// Default config file looked up in the current directory.
@@ -28,7 +28,7 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     };
     let scanner = Scanner::new(&config).context("invalid `[scan]` configuration")?;
 
-    let progress = Bar::new(!args.no_progress && io::stderr().is_terminal());
+    let progress = Bar::new(!args.no_progress && io::stderr().is_terminal(), "scanning");
     let started = Instant::now();
     let report = scanner.scan_paths(&args.paths, &progress);
     progress.finish();
@@ -49,44 +49,4 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
-}
-
-/// A byte-count progress bar on stderr, or nothing.
-struct Bar(Option<ProgressBar>);
-
-impl Bar {
-    fn new(enabled: bool) -> Self {
-        if !enabled {
-            return Bar(None);
-        }
-        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template(
-            "{spinner} scanning {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
-        bar.set_style(style);
-        Bar(Some(bar))
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.0 {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-impl Progress for Bar {
-    fn start(&self, files: u64, bytes: u64) {
-        if let Some(bar) = &self.0 {
-            bar.set_length(bytes);
-            bar.set_message(format!("{files} files"));
-        }
-    }
-
-    fn advance(&self, bytes: u64) {
-        if let Some(bar) = &self.0 {
-            bar.inc(bytes);
-        }
-    }
 }

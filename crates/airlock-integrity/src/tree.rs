@@ -1,0 +1,524 @@
+//! Which files under a directory are artifacts, which directories are models, and what a
+//! Hugging Face cache says about them; then hashing all of it into a [`Lockfile`].
+//!
+//! Artifacts are every regular file, and every symbolic link to a regular file (hashed by
+//! content, listed at the link's path), except: the lockfile itself; version-control
+//! metadata (`.git`, `.hg`, `.svn` directories anywhere); and the bookkeeping of a Hugging
+//! Face cache (`blobs/` and `.no_exist/` of a `models--org--name` directory, whose content
+//! the `snapshots/` links already name, and `.locks/` beside such directories). Links to
+//! directories are not followed and dangling links are skipped; both are reported.
+
+use std::collections::BTreeSet;
+use std::path::{Component, Path, PathBuf};
+
+use crate::IntegrityError;
+use crate::hash::{HashJob, Progress, hash_files};
+use crate::lockfile::{LockedFile, LockedModel, Lockfile, Origin};
+use crate::oms::{component_cmp, is_default_ignored, subject_digest};
+
+/// Version-control directories that are never artifacts.
+const VCS_DIRS: [&str; 3] = [".git", ".hg", ".svn"];
+/// Hugging Face cache repository folder prefixes and the repo type each stands for.
+const HF_REPO_PREFIXES: [(&str, &str); 3] = [
+    ("models--", "model"),
+    ("datasets--", "dataset"),
+    ("spaces--", "space"),
+];
+
+/// A path under the root that was not locked, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    /// Relative `/` path.
+    pub path: String,
+    /// Why it is not an artifact.
+    pub reason: &'static str,
+}
+
+/// A Hugging Face cache snapshot file whose content does not match the blob name it links to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BlobMismatch {
+    /// Relative `/` path of the snapshot file.
+    pub path: String,
+    /// The blob's file name: the digest the Hub promised.
+    pub blob: String,
+    /// `sha256` (LFS files) or `git-sha1` (small files stored in git).
+    pub algorithm: &'static str,
+    /// The digest of the content actually there.
+    pub actual: String,
+}
+
+/// What hashing a tree found: the lock it would write, plus the problems a lock cannot hold.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The lockfile content for the tree as it is now.
+    pub lock: Lockfile,
+    /// Hugging Face cache files that do not match their blob names.
+    pub cache_mismatches: Vec<BlobMismatch>,
+    /// Paths left out, with the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Options of [`snapshot`].
+#[derive(Debug, Clone, Default)]
+pub struct SnapshotOptions {
+    /// Also record BLAKE3 digests.
+    pub blake3: bool,
+    /// Files never to list (the lockfile being written or read).
+    pub exclude: Vec<PathBuf>,
+}
+
+struct Candidate {
+    relative: String,
+    path: PathBuf,
+    size: u64,
+    /// Blob file name when this is a snapshot link into its repo's `blobs/`.
+    blob: Option<String>,
+}
+
+/// Walks `root`, hashes every artifact in parallel and computes each model's OMS digest.
+pub fn snapshot(
+    root: &Path,
+    options: &SnapshotOptions,
+    progress: &dyn Progress,
+) -> Result<Snapshot, IntegrityError> {
+    let metadata = std::fs::metadata(root).map_err(|source| IntegrityError::Io {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    if !metadata.is_dir() {
+        return Err(IntegrityError::NotADirectory(root.to_path_buf()));
+    }
+    let excluded: Vec<PathBuf> = options
+        .exclude
+        .iter()
+        .filter_map(|path| std::path::absolute(path).ok())
+        .map(|path| normalize(&path))
+        .collect();
+    let mut candidates = Vec::new();
+    let mut skipped = Vec::new();
+    let mut snapshots = BTreeSet::new();
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .min_depth(1)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| !(entry.file_type().is_dir() && is_bookkeeping_dir(entry.path())));
+    for entry in walker {
+        let entry = entry.map_err(|err| IntegrityError::walk(root, err))?;
+        let relative = relative_name(root, entry.path())?;
+        let kind = entry.file_type();
+        if kind.is_dir() {
+            if let Some(parent) = entry.path().parent()
+                && parent.file_name().is_some_and(|name| name == "snapshots")
+                && parent.parent().is_some_and(|repo| hf_repo(repo).is_some())
+            {
+                snapshots.insert(relative);
+            }
+            continue;
+        }
+        let absolute = std::path::absolute(entry.path())
+            .map(|path| normalize(&path))
+            .unwrap_or_else(|_| entry.path().to_path_buf());
+        if excluded.contains(&absolute) {
+            continue;
+        }
+        let size = if kind.is_symlink() {
+            match std::fs::metadata(entry.path()) {
+                Ok(target) if target.is_file() => target.len(),
+                Ok(target) if target.is_dir() => {
+                    skipped.push(Skipped {
+                        path: relative,
+                        reason: "symbolic link to a directory (not followed)",
+                    });
+                    continue;
+                }
+                Ok(_) => {
+                    skipped.push(Skipped {
+                        path: relative,
+                        reason: "symbolic link to something that is not a regular file",
+                    });
+                    continue;
+                }
+                Err(_) => {
+                    skipped.push(Skipped {
+                        path: relative,
+                        reason: "dangling symbolic link",
+                    });
+                    continue;
+                }
+            }
+        } else if kind.is_file() {
+            entry
+                .metadata()
+                .map_err(|err| IntegrityError::walk(root, err))?
+                .len()
+        } else {
+            skipped.push(Skipped {
+                path: relative,
+                reason: "not a regular file",
+            });
+            continue;
+        };
+        let blob = if kind.is_symlink() {
+            blob_name(entry.path())
+        } else {
+            None
+        };
+        candidates.push(Candidate {
+            relative,
+            path: entry.path().to_path_buf(),
+            size,
+            blob,
+        });
+    }
+    candidates.sort_by(|a, b| component_cmp(&a.relative, &b.relative));
+
+    let jobs: Vec<HashJob> = candidates
+        .iter()
+        .map(|candidate| HashJob {
+            path: candidate.path.clone(),
+            blake3: options.blake3,
+            git_sha1: candidate
+                .blob
+                .as_deref()
+                .is_some_and(|blob| is_hex(blob, 40)),
+        })
+        .collect();
+    let sizes: Vec<u64> = candidates.iter().map(|candidate| candidate.size).collect();
+    let results = hash_files(&jobs, &sizes, progress);
+
+    let mut files = Vec::with_capacity(candidates.len());
+    let mut digests = Vec::with_capacity(candidates.len());
+    let mut cache_mismatches = Vec::new();
+    for (candidate, result) in candidates.into_iter().zip(results) {
+        let hashed = result?;
+        if let Some(blob) = &candidate.blob {
+            let actual = if is_hex(blob, 64) {
+                Some(("sha256", hex::encode(hashed.sha256)))
+            } else {
+                hashed
+                    .git_sha1
+                    .map(|digest| ("git-sha1", hex::encode(digest)))
+            };
+            if let Some((algorithm, actual)) = actual
+                && !actual.eq_ignore_ascii_case(blob)
+            {
+                cache_mismatches.push(BlobMismatch {
+                    path: candidate.relative.clone(),
+                    blob: blob.clone(),
+                    algorithm,
+                    actual,
+                });
+            }
+        }
+        digests.push(hashed.sha256);
+        files.push(LockedFile {
+            path: candidate.relative,
+            size: hashed.size,
+            sha256: hex::encode(hashed.sha256),
+            blake3: hashed.blake3.map(hex::encode),
+        });
+    }
+
+    let mut model_dirs: Vec<(String, Option<Origin>)> = snapshots
+        .into_iter()
+        .map(|relative| {
+            let origin = origin_of(&root.join(&relative));
+            (relative, origin)
+        })
+        .collect();
+    if model_dirs.is_empty() {
+        let origin = std::path::absolute(root)
+            .ok()
+            .and_then(|path| origin_of(&path));
+        model_dirs.push((".".to_owned(), origin));
+    }
+    let mut models = Vec::with_capacity(model_dirs.len());
+    for (path, origin) in model_dirs {
+        let in_model: Vec<&[u8; 32]> = files
+            .iter()
+            .zip(&digests)
+            .filter_map(|(file, digest)| {
+                let inner = model_relative(&path, &file.path)?;
+                (!is_default_ignored(inner)).then_some(digest)
+            })
+            .collect();
+        models.push(LockedModel {
+            path,
+            oms_sha256: hex::encode(subject_digest(in_model)),
+            origin,
+        });
+    }
+    models.sort_by(|a, b| component_cmp(&a.path, &b.path));
+    Ok(Snapshot {
+        lock: Lockfile { models, files },
+        cache_mismatches,
+        skipped,
+    })
+}
+
+/// The file's path inside a model directory (`.` is the lock root), or `None` outside it.
+/// Files inside a model keep the model's own (OMS) order, since the prefix is shared.
+fn model_relative<'a>(model: &str, file: &'a str) -> Option<&'a str> {
+    if model == "." {
+        return Some(file);
+    }
+    file.strip_prefix(model)?.strip_prefix('/')
+}
+
+/// `root`-relative `/`-separated name of `path`; names must be UTF-8 to be written down.
+pub(crate) fn relative_name(root: &Path, path: &Path) -> Result<String, IntegrityError> {
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    let mut parts = Vec::new();
+    for component in relative.components() {
+        match component {
+            Component::Normal(part) => parts.push(
+                part.to_str()
+                    .ok_or_else(|| IntegrityError::NonUtf8Name(path.to_path_buf()))?,
+            ),
+            _ => return Err(IntegrityError::NonUtf8Name(path.to_path_buf())),
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+/// Directories that hold no artifacts of their own: VCS metadata and Hugging Face cache
+/// bookkeeping.
+fn is_bookkeeping_dir(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
+        return false;
+    };
+    if VCS_DIRS.contains(&name) {
+        return true;
+    }
+    let parent = path.parent();
+    match name {
+        "blobs" | ".no_exist" => parent.is_some_and(|repo| hf_repo(repo).is_some()),
+        ".locks" => parent
+            .and_then(|dir| std::fs::read_dir(dir).ok())
+            .is_some_and(|entries| {
+                entries
+                    .flatten()
+                    .any(|entry| entry.path().is_dir() && hf_repo(&entry.path()).is_some())
+            }),
+        _ => false,
+    }
+}
+
+/// Repo type and id of a Hugging Face cache repository folder (`models--org--name`).
+fn hf_repo(dir: &Path) -> Option<(&'static str, String)> {
+    let name = dir.file_name()?.to_str()?;
+    HF_REPO_PREFIXES.iter().find_map(|(prefix, kind)| {
+        let id = name.strip_prefix(prefix)?;
+        (!id.is_empty()).then(|| (*kind, id.replace("--", "/")))
+    })
+}
+
+/// Origin of a snapshot directory `…/models--org--name/snapshots/<revision>`.
+fn origin_of(snapshot_dir: &Path) -> Option<Origin> {
+    let revision = snapshot_dir.file_name()?.to_str()?;
+    let snapshots = snapshot_dir.parent()?;
+    if snapshots.file_name()? != "snapshots" {
+        return None;
+    }
+    let (repo_type, repo) = hf_repo(snapshots.parent()?)?;
+    Some(Origin {
+        repo_type: repo_type.to_owned(),
+        repo,
+        revision: revision.to_owned(),
+    })
+}
+
+/// The blob a snapshot link points at, when it points into its own repo's `blobs/`.
+fn blob_name(link: &Path) -> Option<String> {
+    let target = std::fs::read_link(link).ok()?;
+    let resolved = normalize(&link.parent()?.join(target));
+    let blobs = resolved.parent()?;
+    if blobs.file_name()? != "blobs" {
+        return None;
+    }
+    let repo = blobs.parent()?;
+    hf_repo(repo)?;
+    // The link must live in the same repo's snapshots/.
+    let link_absolute = normalize(&std::path::absolute(link).ok()?);
+    let repo_absolute = normalize(&std::path::absolute(repo).ok()?);
+    if !link_absolute.starts_with(repo_absolute.join("snapshots")) {
+        return None;
+    }
+    let name = resolved.file_name()?.to_str()?.to_owned();
+    (is_hex(&name, 64) || is_hex(&name, 40)).then_some(name)
+}
+
+fn is_hex(text: &str, len: usize) -> bool {
+    text.len() == len && text.bytes().all(|byte| byte.is_ascii_hexdigit())
+}
+
+/// Resolves `.` and `..` lexically (the links being checked are relative ones).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::NoProgress;
+    use std::fs;
+
+    fn snap(root: &Path) -> Snapshot {
+        snapshot(root, &SnapshotOptions::default(), &NoProgress).unwrap()
+    }
+
+    #[test]
+    fn lists_artifacts_in_component_order_without_vcs_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("a")).unwrap();
+        fs::create_dir_all(root.join(".git/objects")).unwrap();
+        fs::write(root.join("a/b"), "b").unwrap();
+        fs::write(root.join("a.txt"), "x").unwrap();
+        fs::write(root.join(".git/objects/x"), "git").unwrap();
+        fs::write(root.join(".gitignore"), "*.tmp").unwrap();
+        fs::write(root.join("airlock.lock"), "old").unwrap();
+        let options = SnapshotOptions {
+            blake3: false,
+            exclude: vec![root.join("airlock.lock")],
+        };
+        let snapshot = snapshot(root, &options, &NoProgress).unwrap();
+        let paths: Vec<&str> = snapshot
+            .lock
+            .files
+            .iter()
+            .map(|file| file.path.as_str())
+            .collect();
+        assert_eq!(paths, [".gitignore", "a/b", "a.txt"]);
+        // The model digest leaves .gitignore out, as model_signing does.
+        let expected = subject_digest([&crate::hash::sha256(b"b"), &crate::hash::sha256(b"x")]);
+        assert_eq!(snapshot.lock.models.len(), 1);
+        assert_eq!(snapshot.lock.models[0].path, ".");
+        assert_eq!(snapshot.lock.models[0].oms_sha256, hex::encode(expected));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn hugging_face_cache_blobs_are_checked_against_their_names() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("models--org--tiny");
+        let rev = "0123456789abcdef0123456789abcdef01234567";
+        let snapshot_dir = repo.join("snapshots").join(rev);
+        fs::create_dir_all(repo.join("blobs")).unwrap();
+        fs::create_dir_all(snapshot_dir.join("sub")).unwrap();
+        fs::create_dir_all(repo.join("refs")).unwrap();
+        fs::write(repo.join("refs/main"), rev).unwrap();
+
+        let weights = b"weights";
+        let lfs_name = hex::encode(crate::hash::sha256(weights));
+        fs::write(repo.join("blobs").join(&lfs_name), weights).unwrap();
+        symlink(
+            format!("../../blobs/{lfs_name}"),
+            snapshot_dir.join("model.bin"),
+        )
+        .unwrap();
+
+        // `printf 'hello\n' | git hash-object --stdin`
+        let git_name = "ce013625030ba8dba906f756967f9e9ca394464a";
+        fs::write(repo.join("blobs").join(git_name), "hello\n").unwrap();
+        symlink(
+            format!("../../../blobs/{git_name}"),
+            snapshot_dir.join("sub/config.json"),
+        )
+        .unwrap();
+
+        let clean = snap(dir.path());
+        assert!(
+            clean.cache_mismatches.is_empty(),
+            "{:?}",
+            clean.cache_mismatches
+        );
+        let paths: Vec<&str> = clean.lock.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "models--org--tiny/refs/main",
+                &format!("models--org--tiny/snapshots/{rev}/model.bin"),
+                &format!("models--org--tiny/snapshots/{rev}/sub/config.json"),
+            ]
+        );
+        assert_eq!(clean.lock.models.len(), 1);
+        let model = &clean.lock.models[0];
+        assert_eq!(model.path, format!("models--org--tiny/snapshots/{rev}"));
+        let origin = model.origin.as_ref().unwrap();
+        assert_eq!(
+            (
+                origin.repo_type.as_str(),
+                origin.repo.as_str(),
+                origin.revision.as_str()
+            ),
+            ("model", "org/tiny", rev)
+        );
+        let expected = subject_digest([
+            &crate::hash::sha256(weights),
+            &crate::hash::sha256(b"hello\n"),
+        ]);
+        assert_eq!(model.oms_sha256, hex::encode(expected));
+
+        // Locking the snapshot directory itself still finds the origin.
+        let inner = snap(&snapshot_dir);
+        assert_eq!(inner.lock.models[0].path, ".");
+        assert_eq!(
+            inner.lock.models[0].origin.as_ref().unwrap().repo,
+            "org/tiny"
+        );
+        assert_eq!(inner.lock.models[0].oms_sha256, hex::encode(expected));
+
+        // Tamper with both blobs.
+        fs::write(repo.join("blobs").join(&lfs_name), b"weightz").unwrap();
+        fs::write(repo.join("blobs").join(git_name), "hellO\n").unwrap();
+        let tampered = snap(dir.path());
+        let found: Vec<(&str, &str)> = tampered
+            .cache_mismatches
+            .iter()
+            .map(|m| (m.path.rsplit('/').next().unwrap(), m.algorithm))
+            .collect();
+        assert_eq!(
+            found,
+            [("model.bin", "sha256"), ("config.json", "git-sha1")]
+        );
+        assert_eq!(
+            tampered.cache_mismatches[0].actual,
+            hex::encode(crate::hash::sha256(b"weightz"))
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn dangling_and_directory_links_are_skipped_and_reported() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("d")).unwrap();
+        fs::write(dir.path().join("d/f"), "f").unwrap();
+        symlink("d", dir.path().join("dirlink")).unwrap();
+        symlink("nowhere", dir.path().join("dangling")).unwrap();
+        symlink("d/f", dir.path().join("filelink")).unwrap();
+        let snapshot = snap(dir.path());
+        let paths: Vec<&str> = snapshot
+            .lock
+            .files
+            .iter()
+            .map(|f| f.path.as_str())
+            .collect();
+        assert_eq!(paths, ["d/f", "filelink"]);
+        let skipped: Vec<&str> = snapshot.skipped.iter().map(|s| s.path.as_str()).collect();
+        assert_eq!(skipped, ["dangling", "dirlink"]);
+    }
+}
