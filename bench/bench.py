@@ -238,6 +238,23 @@ def ratio(num: float, den: float) -> str:
 # -- parts -----------------------------------------------------------------------------------
 
 
+def throughput(tools: Tools, path: Path, names: list[str], timeout: float, out: list[str]) -> dict[str, Run | None]:
+    """Runs each tool on one large file and appends a table with MiB/s (wall) to `out`."""
+    size = path.stat().st_size
+    runs = {}
+    for tool in names:
+        cmd = tools.cmd(tool, path)
+        runs[tool] = measure(cmd, path, timeout=timeout) if cmd else None
+    rows = []
+    for tool, r in runs.items():
+        name = "openssl dgst -sha256" if tool == "sha256" else tool
+        cells = fmt_run(r)
+        mbps = f"{size / 2**20 / r.wall:.0f}" if r and r.wall > 0 and r.rc >= 0 else "n/a"
+        rows.append([name] + cells[:5] + [mbps])
+    out.append(table(["tool", "rc", "wall s", "CPU s", "max RSS MB", "runs", "MiB/s (wall)"], rows))
+    return runs
+
+
 def part_a(tools: Tools, work: Path, torch_python: str | None) -> str:
     path, info = make_torch_ckpt(work, torch_python)
     out = ["## (a) 1 GiB PyTorch zip checkpoint", ""]
@@ -247,17 +264,7 @@ def part_a(tools: Tools, work: Path, torch_python: str | None) -> str:
     out.append(f"`{path.name}`: {size / 2**20:.0f} MiB, written by torch {info} `torch.save` "
                f"(16 float32 tensors of 4096x4096 + one bias; stored zip members).")
     out.append("")
-    runs = {}
-    for tool in ["sha256", "airlock", *ANCHORS]:
-        cmd = tools.cmd(tool, path)
-        runs[tool] = measure(cmd, path, timeout=1800) if cmd else None
-    rows = []
-    for tool, r in runs.items():
-        name = "openssl dgst -sha256" if tool == "sha256" else tool
-        cells = fmt_run(r)
-        mbps = f"{size / 2**20 / r.wall:.0f}" if r and r.wall > 0 and r.rc >= 0 else "n/a"
-        rows.append([name] + cells[:5] + [mbps])
-    out.append(table(["tool", "rc", "wall s", "CPU s", "max RSS MB", "runs", "MiB/s (wall)"], rows))
+    runs = throughput(tools, path, ["sha256", "airlock", *ANCHORS], timeout=1800, out=out)
     s, a = runs["sha256"], runs["airlock"]
     out.append("")
     if a and a.rc in (0, 1) and s:
@@ -521,17 +528,7 @@ def part_d(tools: Tools, work: Path) -> str:
         out.append(f"`{path.name}`: {size / 2**30:.2f} GiB {label}, hand-laid in the writer's layout, "
                    "zero-filled tensor data.")
         out.append("")
-        runs = {}
-        for tool in ["sha256", "airlock", "modelaudit"]:
-            cmd = tools.cmd(tool, path)
-            runs[tool] = measure(cmd, path, timeout=3600) if cmd else None
-        rows = []
-        for tool, r in runs.items():
-            name = "openssl dgst -sha256" if tool == "sha256" else tool
-            cells = fmt_run(r)
-            mbps = f"{size / 2**20 / r.wall:.0f}" if r and r.wall > 0 and r.rc >= 0 else "n/a"
-            rows.append([name] + cells[:5] + [mbps])
-        out.append(table(["tool", "rc", "wall s", "CPU s", "max RSS MB", "runs", "MiB/s (wall)"], rows))
+        runs = throughput(tools, path, ["sha256", "airlock", "modelaudit"], timeout=3600, out=out)
         s, a, m = runs["sha256"], runs["airlock"], runs["modelaudit"]
         out.append("")
         if a and a.rc in (0, 1) and s:
