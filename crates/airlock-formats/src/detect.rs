@@ -15,6 +15,19 @@
 use crate::compress::{self, Codec};
 use crate::protobuf::{WireType, sniff_fields, sniff_varint};
 
+/// `MetaInfoDef` fields (TensorFlow `meta_graph.proto`): all length-delimited except
+/// field 7, `stripped_default_attrs`, a bool.
+const META_INFO_FIELDS: [(u32, WireType); 8] = [
+    (1, WireType::Len),
+    (2, WireType::Len),
+    (3, WireType::Len),
+    (4, WireType::Len),
+    (5, WireType::Len),
+    (6, WireType::Len),
+    (7, WireType::Varint),
+    (8, WireType::Len),
+];
+
 /// How many leading bytes [`sniff`] looks at; pass at least this many when available.
 pub const SNIFF_LEN: usize = 4096;
 
@@ -260,25 +273,12 @@ fn is_saved_model(prefix: &[u8]) -> bool {
     if sniff_varint(version).map(|(v, _)| v) != Some(1) {
         return false;
     }
-    let meta_fields: Vec<(u32, WireType)> = (1..=7).map(|n| (n, Len)).collect();
+    let meta_fields: Vec<(u32, WireType)> = (1..=7).map(|n| (n, WireType::Len)).collect();
     let Some(inner) = sniff_fields(meta, &meta_fields) else {
         return false;
     };
     match inner.first() {
-        Some((1, info)) => sniff_fields(
-            info,
-            &[
-                (1, Len),
-                (2, Len),
-                (3, Len),
-                (4, Len),
-                (5, Len),
-                (6, Len),
-                (7, Varint),
-                (8, Len),
-            ],
-        )
-        .is_some_and(|f| !f.is_empty()),
+        Some((1, info)) => sniff_fields(info, &META_INFO_FIELDS).is_some_and(|f| !f.is_empty()),
         Some((2, _)) => true,
         _ => false,
     }
@@ -296,7 +296,7 @@ fn is_graph_def(prefix: &[u8]) -> bool {
     let Some((1, node)) = fields.first() else {
         return false;
     };
-    let node_fields: Vec<(u32, WireType)> = (1..=7).map(|n| (n, Len)).collect();
+    let node_fields: Vec<(u32, WireType)> = (1..=7).map(|n| (n, WireType::Len)).collect();
     let Some(inner) = sniff_fields(node, &node_fields) else {
         return false;
     };
@@ -319,24 +319,14 @@ fn is_graph_def(prefix: &[u8]) -> bool {
 /// only by `MetaGraphDef` fields.
 fn is_meta_graph(prefix: &[u8]) -> bool {
     use WireType::{Len, Varint};
-    let meta_fields: Vec<(u32, WireType)> = (1..=7).map(|n| (n, Len)).collect();
+    let meta_fields: Vec<(u32, WireType)> = (1..=7).map(|n| (n, WireType::Len)).collect();
     let Some(fields) = sniff_fields(prefix, &meta_fields) else {
         return false;
     };
     let Some((1, info)) = fields.first() else {
         return false;
     };
-    let info_fields = [
-        (1, Len),
-        (2, Len),
-        (3, Len),
-        (4, Len),
-        (5, Len),
-        (6, Len),
-        (7, Varint),
-        (8, Len),
-    ];
-    match sniff_fields(info, &info_fields).as_deref() {
+    match sniff_fields(info, &META_INFO_FIELDS).as_deref() {
         // stripped_op_list: an OpList of OpDefs, the first opening with an op name.
         Some([(2, ops), ..]) => {
             let op_def = [

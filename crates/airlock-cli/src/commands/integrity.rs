@@ -187,34 +187,21 @@ fn warn_skipped(skipped: &[Skipped]) {
 }
 
 fn write_table(out: &mut dyn Write, differences: &Diff, snapshot: &Snapshot) -> io::Result<()> {
+    let digest = |out: &mut dyn Write, side: &str, sha256: &str, size: u64| {
+        writeln!(out, "          {side}  sha256 {sha256}  {size} bytes")
+    };
     for file in &differences.modified {
         writeln!(out, "modified  {}", file.path)?;
-        writeln!(
-            out,
-            "          locked  sha256 {}  {} bytes",
-            file.expected_sha256, file.expected_size
-        )?;
-        writeln!(
-            out,
-            "          actual  sha256 {}  {} bytes",
-            file.actual_sha256, file.actual_size
-        )?;
+        digest(out, "locked", &file.expected_sha256, file.expected_size)?;
+        digest(out, "actual", &file.actual_sha256, file.actual_size)?;
     }
     for file in &differences.missing {
         writeln!(out, "missing   {}", file.path)?;
-        writeln!(
-            out,
-            "          locked  sha256 {}  {} bytes",
-            file.sha256, file.size
-        )?;
+        digest(out, "locked", &file.sha256, file.size)?;
     }
     for file in &differences.added {
         writeln!(out, "added     {}", file.path)?;
-        writeln!(
-            out,
-            "          actual  sha256 {}  {} bytes",
-            file.sha256, file.size
-        )?;
+        digest(out, "actual", &file.sha256, file.size)?;
     }
     for rename in &differences.renamed {
         writeln!(out, "renamed   {} -> {}", rename.from, rename.to)?;
