@@ -14,6 +14,7 @@
 pub mod hash;
 pub mod lockfile;
 pub mod oms;
+pub mod signing;
 pub mod tree;
 pub mod verify;
 
