@@ -12,6 +12,9 @@ reported. Slower runs are reported as a single run ("n=1").
 (a) ~1 GiB PyTorch zip checkpoint (torch.save): airlock vs `openssl dgst -sha256`
 (b) 30 MB, ~6M-opcode benign pickle: airlock vs picklescan vs modelscan vs ModelAudit
 (c) every file of fixtures/manifest.toml through each tool: verdict vs expectation, totals
+(d) 5 GiB safetensors and 4 GiB GGUF: airlock vs `openssl dgst -sha256` and ModelAudit
+(e) ~4 GB model folder (BENCH_SIGN_GB): `openssl dgst -sha256` vs `airlock lock`, `airlock sign`
+    and `model_signing sign key`, plus each tool verifying the other's signature
 
 Only the Python standard library is used here (tomllib needs 3.11+).
 """
@@ -19,9 +22,12 @@ Only the Python standard library is used here (tomllib needs 3.11+).
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import pickle
+import random
+import shlex
 import pickletools
 import platform
 import re
@@ -137,7 +143,7 @@ def versions(tools: Tools) -> dict[str, str]:
         out["airlock"] = "not available (no release binary)"
     pip = tools.anchors / "pip"
     frz = subprocess.run([str(pip), "freeze"], capture_output=True, text=True).stdout.splitlines()
-    for pkg in ["picklescan", "modelscan", "modelaudit", "modelaudit-picklescan", "numpy"]:
+    for pkg in ["picklescan", "modelscan", "modelaudit", "modelaudit-picklescan", "numpy", "model-signing"]:
         hit = [ln for ln in frz if ln.lower().startswith(pkg + "==")]
         out[pkg] = hit[0].split("==", 1)[1] if hit else "?"
     out["openssl"] = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.strip()
@@ -540,6 +546,157 @@ def part_d(tools: Tools, work: Path) -> str:
     return "\n".join(out)
 
 
+def make_sign_folder(work: Path, gb: float) -> Path:
+    """A model folder of about `gb` GB (10^9 bytes): three equal large shards and 200 small
+    files of 64 KiB-1 MiB in nested folders, seeded random bytes. Written once, then reused."""
+    tag = f"{gb:g}".replace(".", "_")
+    root, stamp = work / f"sign-{tag}g", work / f"sign-{tag}g.complete"
+    if root.is_dir() and stamp.exists():
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    rng = random.Random(20261126)
+    small = [rng.randrange(64 << 10, (1 << 20) + 1) for _ in range(200)]
+    large = max(int(gb * 1e9) - sum(small), 3) // 3
+
+    def fill(path: Path, n: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as fh:
+            while n > 0:
+                k = min(n, 1 << 24)
+                fh.write(rng.randbytes(k))
+                n -= k
+
+    for i in range(3):
+        fill(root / f"model-{i + 1:05d}-of-00003.safetensors", large)
+    for i, n in enumerate(small):
+        fill(root / "extra" / f"group-{i // 50}" / f"part-{i:03d}.bin", n)
+    (root / "config.json").write_text('{"architectures": ["BenchModel"], "hidden_size": 4096}\n')
+    stamp.write_text(f"{gb}\n")
+    return root
+
+
+def folder_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def oms_statement(sig: Path) -> dict | None:
+    try:
+        bundle = json.loads(sig.read_text())
+        return json.loads(base64.b64decode(bundle["dsseEnvelope"]["payload"]))
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def oms_digests(st: dict | None) -> tuple[str | None, dict[str, tuple[str, str]]]:
+    """(subject SHA-256, {resource name: (algorithm, digest)}) of an OMS statement."""
+    if not st:
+        return None, {}
+    subject = st.get("subject", [{}])[0].get("digest", {}).get("sha256")
+    res = {r["name"]: (r["algorithm"], r["digest"]) for r in st.get("predicate", {}).get("resources", [])}
+    return subject, res
+
+
+def part_e(tools: Tools, work: Path, gb: float) -> str:
+    root = make_sign_folder(work, gb)
+    files = folder_files(root)
+    size = sum(p.stat().st_size for p in files)
+    cores = os.cpu_count() or 1
+    ms = tools.anchors / "model_signing"
+    key, pub = work / "sign-key.pem", work / "sign-key.pub.pem"
+    if not key.exists():
+        subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-out", str(key)], check=True, capture_output=True)
+    subprocess.run(["openssl", "pkey", "-in", str(key), "-pubout", "-out", str(pub)], check=True, capture_output=True)
+    al_sig, ms_sig, lock = work / "sign-airlock.sig", work / "sign-model_signing.sig", work / "sign.lock"
+    for f in (al_sig, ms_sig, lock):
+        f.unlink(missing_ok=True)
+    q = shlex.quote(str(root))
+    # One openssl per core, the files dealt largest first to the least loaded one.
+    bins: list[list[Path]] = [[] for _ in range(cores)]
+    loads = [0] * cores
+    for p in sorted(files, key=lambda p: -p.stat().st_size):
+        i = loads.index(min(loads))
+        bins[i].append(p)
+        loads[i] += p.stat().st_size
+    bins = [b for b in bins if b]
+    parallel = " ".join(
+        f"openssl dgst -sha256 {' '.join(shlex.quote(str(p)) for p in b)} >/dev/null & p{i}=$!;"
+        for i, b in enumerate(bins)
+    ) + " " + " && ".join(f"wait $p{i}" for i in range(len(bins)))
+    a = str(tools.airlock) if tools.airlock else None
+    rows_spec: list[tuple[str, list[str] | None]] = [
+        ("openssl dgst -sha256, all files, sequential",
+         ["sh", "-c", f"find {q} -type f -print0 | xargs -0 openssl dgst -sha256 >/dev/null"]),
+        (f"openssl dgst -sha256, {cores} processes in parallel", ["sh", "-c", parallel]),
+        ("airlock lock", [a, "lock", str(root), "--output", str(lock), "--no-progress"] if a else None),
+        ("airlock sign --key", [a, "sign", str(root), "--key", str(key), "--signature", str(al_sig),
+                                "--no-progress"] if a else None),
+        ("model_signing sign key", [str(ms), "sign", "key", str(root), "--private_key", str(key),
+                                    "--signature", str(ms_sig)] if ms.exists() else None),
+        ("airlock verify (model_signing's signature)",
+         [a, "verify", str(root), "--signature", str(ms_sig), "--key", str(pub)] if a and ms.exists() else None),
+        ("model_signing verify key (airlock's signature)",
+         [str(ms), "verify", "key", str(root), "--signature", str(al_sig), "--public_key", str(pub)]
+         if a and ms.exists() else None),
+    ]
+    for p in files:
+        warm(p)
+    runs: dict[str, Run | None] = {}
+    for name, cmd in rows_spec:
+        if cmd is None:
+            runs[name] = None
+            continue
+        for p in files:  # a tool's own warm-up run follows; this keeps the cache equally warm for all
+            warm(p)
+        runs[name] = measure(cmd, timeout=3600)
+    seq = runs[rows_spec[0][0]]
+    rows = []
+    for name, r in runs.items():
+        cells = fmt_run(r)
+        ok = r is not None and r.rc >= 0 and r.wall > 0
+        mbps = f"{size / 2**20 / r.wall:.0f}" if ok else "n/a"
+        vs_wall = f"{r.wall / seq.wall:.2f}x" if ok and seq and seq.rc == 0 and seq.wall > 0 else "n/a"
+        vs_cpu = f"{r.cpu / seq.cpu:.2f}x" if ok and seq and seq.rc == 0 and seq.cpu > 0 else "n/a"
+        rows.append([name] + cells[:5] + [mbps, vs_wall, vs_cpu])
+    out = ["## (e) Signing a model folder: airlock vs model_signing and openssl", ""]
+    biggest = max(p.stat().st_size for p in files)
+    out.append(f"`{root.name}/`: {len(files)} files, {size / 1e9:.2f} GB ({size / 2**30:.2f} GiB): three "
+               f"{biggest / 1e9:.2f} GB shards, 200 files of 64 KiB-1 MiB in nested folders and a config.json; seeded random bytes. "
+               f"Key: EC P-256 (openssl genpkey). {cores} cores.")
+    out.append("")
+    out.append(table(["command", "rc", "wall s", "CPU s", "max RSS MB", "runs", "MiB/s (wall)",
+                      "wall / openssl seq", "CPU / openssl seq"], rows))
+    out.append("")
+    al, mss = runs["airlock sign --key"], runs["model_signing sign key"]
+    if al and al.rc == 0 and seq:
+        line = (f"airlock sign: **{size / 2**20 / al.wall:.0f} MiB/s**, {ratio(al.wall, seq.wall)} the wall time "
+                f"and {ratio(al.cpu, seq.cpu)} the CPU time of sequential `openssl dgst -sha256`")
+        if mss and mss.rc == 0:
+            line += f"; model_signing sign key takes **{ratio(mss.wall, al.wall)}** airlock's wall time " \
+                    f"({ratio(mss.cpu, al.cpu)} its CPU time)"
+        out.append(line + ".")
+    else:
+        out.append("airlock sign: no result (binary missing or it exited with an error).")
+    out.append("")
+    # Same digests? Compare the two manifests, then the cross-verifications above.
+    a_subj, a_res = oms_digests(oms_statement(al_sig))
+    m_subj, m_res = oms_digests(oms_statement(ms_sig))
+    if a_subj and m_subj:
+        agree = a_subj == m_subj and a_res == m_res
+        verdict = "**agree**" if agree else "**DISAGREE**"
+        out.append(f"Digests {verdict}: subject SHA-256 `{a_subj}` (airlock) vs `{m_subj}` (model_signing); "
+                   f"{len(a_res)} vs {len(m_res)} resources, "
+                   f"{sum(1 for k in a_res if m_res.get(k) == a_res[k])} identical.")
+        xa = runs["airlock verify (model_signing's signature)"]
+        xm = runs["model_signing verify key (airlock's signature)"]
+        out.append(f"Cross-verification exit codes: airlock on model_signing's signature {xa.rc if xa else 'n/a'}, "
+                   f"model_signing on airlock's {xm.rc if xm else 'n/a'} (0 = verified).")
+    else:
+        out.append("Digest comparison: n/a (one of the signatures is missing).")
+    out.append("")
+    return "\n".join(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--airlock", type=Path)
@@ -547,7 +704,8 @@ def main() -> None:
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--fixtures", type=Path, required=True)
     ap.add_argument("--torch-python", help="python with torch, to write the 1 GiB checkpoint")
-    ap.add_argument("--parts", default="abcd")
+    ap.add_argument("--parts", default="abcde")
+    ap.add_argument("--sign-gb", type=float, default=4.0, help="size of the part (e) model folder, GB")
     a = ap.parse_args()
     a.work.mkdir(parents=True, exist_ok=True)
     tools = Tools(a.airlock, a.anchors)
@@ -575,6 +733,9 @@ def main() -> None:
         sys.stdout.flush()
     if "d" in a.parts:
         print(part_d(tools, a.work))
+        sys.stdout.flush()
+    if "e" in a.parts:
+        print(part_e(tools, a.work, a.sign_gb))
     print(f"_Run took {(time.time() - started) / 60:.1f} min; load average at end: "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}._")
 

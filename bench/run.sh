@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # Benchmarks for docs/BENCHMARKS.md: prints Markdown figures, not a test. Runs unattended.
 #
-#   bench/run.sh                 # build airlock, set up the anchors, run parts a, b, c and d
+#   bench/run.sh                 # build airlock, set up the anchors, run parts a, b, c, d and e
 #   bench/run.sh --parts bc      # only some parts
 #   bench/run.sh --no-build      # use the existing target/release/airlock (or none)
 #   AIRLOCK_BIN=/path/to/airlock bench/run.sh --no-build   # any other binary
+#   BENCH_SIGN_GB=0.2 bench/run.sh --parts e   # part (e) on a 0.2 GB folder instead of ~4 GB
 #
 # (a) ~1 GiB PyTorch zip checkpoint: airlock vs `openssl dgst -sha256` (+ the anchors)
 # (b) 30 MB / ~6M-opcode benign pickle: airlock vs picklescan, modelscan, ModelAudit
 # (c) every fixture of fixtures/manifest.toml through each tool: verdicts vs expectations
 # (d) 5 GiB safetensors and 4 GiB GGUF: airlock vs `openssl dgst -sha256` and ModelAudit
+# (e) ~4 GB model folder (3 large + 200 small files): `openssl dgst -sha256` (sequential and one
+#     process per core) vs `airlock lock`, `airlock sign --key` and `model_signing sign key`
+#     (OMS 1.1.1), then each tool verifies the other's signature and the digests are compared
 #
-# Installs the anchors (bench/requirements.txt, exact pins, PyPI) into bench/.venv and, for (a),
-# torch into fixtures/generate/.venv (fixtures/generate/requirements.txt; ~3 GB of CUDA wheels
-# from PyPI, only the CPU is used). Inputs go to bench/work/ (gitignored, ~10 GB with part d).
-# The report is printed and also saved as bench/work/results-<UTC time>.md.
+# Installs the anchors and model-signing (bench/requirements.txt, exact pins, PyPI) into
+# bench/.venv and, for (a), torch into fixtures/generate/.venv (fixtures/generate/requirements.txt;
+# ~3 GB of CUDA wheels from PyPI, only the CPU is used). Inputs go to bench/work/ (gitignored,
+# ~10 GB with part d, ~4 GB more with part e). The report is printed and also saved as
+# bench/work/results-<UTC time>.md.
 # Takes roughly 15-25 minutes on 2 cores, most of it ModelAudit on the (b) pickle.
 set -euo pipefail
 
@@ -25,14 +30,15 @@ VENV="$BENCH/.venv"
 TORCH_VENV="$ROOT/fixtures/generate/.venv"
 AIRLOCK=${AIRLOCK_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/airlock}
 PY=${PYTHON:-python3.11}
-PARTS=abcd
+PARTS=abcde
+SIGN_GB=${BENCH_SIGN_GB:-4}
 BUILD=1
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --parts) PARTS=$2; shift 2 ;;
     --no-build) BUILD=0; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -82,4 +88,4 @@ fi
 OUT="$WORK/results-$(date -u +%Y%m%dT%H%M%SZ).md"
 log "measuring (parts: $PARTS); report: $OUT"
 "$VENV/bin/python" "$BENCH/bench.py" "${AIRLOCK_ARGS[@]}" --anchors "$VENV/bin" --work "$WORK" \
-  --fixtures "$ROOT/fixtures" --parts "$PARTS" "${TORCH_ARGS[@]}" | tee "$OUT"
+  --fixtures "$ROOT/fixtures" --parts "$PARTS" --sign-gb "$SIGN_GB" "${TORCH_ARGS[@]}" | tee "$OUT"
