@@ -60,16 +60,9 @@ impl KeylessTrustRoot {
     /// trusted-root file (see the type's documentation on staleness).
     pub fn embedded() -> Result<Self, KeylessError> {
         Self::from_json(
-            sigstore_verify::trust_root::SIGSTORE_PRODUCTION_TRUSTED_ROOT,
-            "embedded in airlock",
+            sigstore_trust_root::SIGSTORE_PRODUCTION_TRUSTED_ROOT,
+            "the embedded Sigstore public-good root",
         )
-        .map_err(|error| match error {
-            KeylessError::TrustRootInvalid { reason, .. } => KeylessError::TrustRootInvalid {
-                origin: "the embedded Sigstore public-good root".to_owned(),
-                reason,
-            },
-            other => other,
-        })
     }
 
     /// A `trusted_root.json` file the user passed, in the Sigstore trusted-root format.
@@ -87,7 +80,7 @@ impl KeylessTrustRoot {
             origin: origin.to_owned(),
             reason,
         };
-        let root = sigstore_verify::trust_root::TrustedRoot::from_json(json)
+        let root = sigstore_trust_root::TrustedRoot::from_json(json)
             .map_err(|error| invalid(error.to_string()))?;
         let verifier = Verifier::new(&root).map_err(|error| invalid(error.to_string()))?;
         Ok(Self { verifier })
@@ -146,6 +139,13 @@ pub enum KeylessError {
         /// The issuer in the certificate (`none` when it has none).
         found: String,
     },
+    /// The signed statement is about other content than the files at hand (its subject
+    /// digest is not the one computed from them); reported once the certificate, log entry
+    /// and DSSE signature have been checked.
+    #[error(
+        "the signature does not cover these files: the signed statement's subject digest differs from theirs"
+    )]
+    SubjectMismatch,
     /// The trusted-root file could not be read.
     #[error("cannot read the trusted root `{}`", path.display())]
     TrustRootUnreadable {
@@ -214,6 +214,7 @@ pub fn verify_keyless(
                 expected: policy.issuer.clone(),
                 found: actual.unwrap_or_else(|| "none".to_owned()),
             },
+            SigstoreError::ArtifactMismatch(_) => KeylessError::SubjectMismatch,
             other => KeylessError::Verification(other.to_string()),
         })?;
 
