@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use airlock_integrity::oms;
+use airlock_integrity::NoProgress;
+use airlock_integrity::signing::manifest::{self, Serialization};
 use airlock_integrity::signing::keyless::{
     KeylessError, KeylessPolicy, KeylessTrustRoot, verify_keyless,
 };
@@ -109,11 +110,11 @@ fn subject_digest_of_the_local_files_verifies() {
     let (json, _, _) = sigstore_bundle(&vectors);
     // Upstream signs the directory ignoring `ignore-me`, leaving signme-1 and signme-2.
     let dir = vectors.join("model-transparency/v1.1.0-sigstore");
-    let digests: Vec<[u8; 32]> = ["signme-1", "signme-2"]
-        .iter()
-        .map(|name| Sha256::digest(std::fs::read(dir.join(name)).unwrap()).into())
-        .collect();
-    let subject = oms::subject_digest(&digests);
+    let mut serialization = Serialization::default();
+    serialization.ignore_paths.push("ignore-me".into());
+    let manifest = manifest::compute(&dir, &serialization, None, &NoProgress).unwrap();
+    assert_eq!(manifest.resources.len(), 2);
+    let subject = manifest.subject_sha256();
     let root = KeylessTrustRoot::embedded().unwrap();
     verify_keyless(&json, &subject, &root, &policy()).unwrap();
 }
