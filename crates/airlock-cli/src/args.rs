@@ -246,7 +246,12 @@ pub struct VerifyArgs {
 
     /// Trusted CA certificates (PEM); the signing certificate must chain to one of them.
     /// Repeatable. Validity is checked at the leaf's notBefore, as model_signing does.
-    #[arg(long, value_name = "CA.pem", requires = "signature", conflicts_with = "identity")]
+    #[arg(
+        long,
+        value_name = "CA.pem",
+        requires = "signature",
+        conflicts_with = "identity"
+    )]
     pub certificate_chain: Vec<PathBuf>,
 
     /// Keyless: the signer identity (e-mail or URI in the Fulcio certificate).

@@ -6,10 +6,10 @@
 use std::path::{Path, PathBuf};
 
 use airlock_integrity::NoProgress;
-use airlock_integrity::signing::manifest::{self, Serialization};
 use airlock_integrity::signing::keyless::{
     KeylessError, KeylessPolicy, KeylessTrustRoot, verify_keyless,
 };
+use airlock_integrity::signing::manifest::{self, Serialization};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};

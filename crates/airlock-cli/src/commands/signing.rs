@@ -7,14 +7,20 @@ use std::path::{Path, PathBuf};
 use airlock_integrity::signing::SignatureError;
 use airlock_integrity::signing::certificate::parse_pem_certificates;
 use airlock_integrity::signing::keys::{Curve, KeyError, PrivateKey, PublicKey};
-use airlock_integrity::signing::manifest::{self, DEFAULT_IGNORE_PATHS, HashAlgorithm, Method, Serialization};
+use airlock_integrity::signing::manifest::{
+    self, DEFAULT_IGNORE_PATHS, HashAlgorithm, Manifest, Method, Serialization,
+};
 use airlock_integrity::signing::sign::sign as sign_manifest;
-use airlock_integrity::signing::verify::{ManifestDiff, Trust, VerifyOptions, check_model, check_signature};
+use airlock_integrity::signing::verify::{
+    ManifestDiff, Trust, VerifyOptions, check_model, check_signature,
+};
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 
 use crate::Outcome;
-use crate::args::{CurveChoice, HashChoice, KeygenArgs, ListFormat, ModelPathOptions, SignArgs, VerifyArgs};
+use crate::args::{
+    CurveChoice, HashChoice, KeygenArgs, ListFormat, ModelPathOptions, SignArgs, VerifyArgs,
+};
 use crate::commands::progress::Bar;
 use crate::env_vars::AIRLOCK_KEY_PASSPHRASE;
 
@@ -49,10 +55,18 @@ pub fn keygen(args: &KeygenArgs) -> Result<Outcome> {
         out,
         "wrote {} ({curve} private key{}, mode 0600) and {}",
         args.private_key.display(),
-        if passphrase.is_some() { ", encrypted" } else { "" },
+        if passphrase.is_some() {
+            ", encrypted"
+        } else {
+            ""
+        },
         args.public_key.display()
     )?;
-    writeln!(out, "key hint (sha256 of the public key PEM): {}", public.hint())?;
+    writeln!(
+        out,
+        "key hint (sha256 of the public key PEM): {}",
+        public.hint()
+    )?;
     Ok(Outcome::Clean)
 }
 
@@ -96,10 +110,9 @@ pub fn sign(args: &SignArgs) -> Result<Outcome> {
     write_atomically(&args.signature, bundle.to_json().as_bytes())?;
     writeln!(
         io::stdout().lock(),
-        "signed {}: {} {} with {}, subject sha256 {} -> {}",
+        "signed {}: {} with {}, subject sha256 {} -> {}",
         manifest.model_name,
-        manifest.resources.len(),
-        if manifest.serialization.method == Method::Files { "files" } else { "shards" },
+        resource_count(&manifest),
         match &chain {
             Some(_) => "a certificate".to_owned(),
             None => format!("key {}", key.public_key().hint()),
@@ -143,11 +156,10 @@ pub fn verify(args: &VerifyArgs, signature: &Path) -> Result<Outcome> {
             if verified {
                 writeln!(
                     out,
-                    "OK: {} matches {} ({} {}, {}), signed by {}",
+                    "OK: {} matches {} ({}, {}), signed by {}",
                     args.path.display(),
                     signature.display(),
-                    signed.resources.len(),
-                    if signed.serialization.method == Method::Files { "files" } else { "shards" },
+                    resource_count(signed),
                     signed.serialization.resource_algorithm(),
                     check.signer
                 )?;
@@ -184,7 +196,11 @@ pub fn verify(args: &VerifyArgs, signature: &Path) -> Result<Outcome> {
         }
     }
     out.flush()?;
-    Ok(if verified { Outcome::Clean } else { Outcome::Failed })
+    Ok(if verified {
+        Outcome::Clean
+    } else {
+        Outcome::Failed
+    })
 }
 
 fn report_rejection(
@@ -229,7 +245,9 @@ fn trust(args: &VerifyArgs) -> Result<Trust> {
     if let (Some(identity), Some(issuer)) = (&args.identity, &args.issuer) {
         return keyless_trust(identity, issuer, args.trusted_root.as_deref());
     }
-    bail!("say what to trust: --key PUB.pem, --certificate-chain CA.pem, or --identity ID --issuer URL")
+    bail!(
+        "say what to trust: --key PUB.pem, --certificate-chain CA.pem, or --identity ID --issuer URL"
+    )
 }
 
 #[cfg(feature = "sigstore")]
@@ -250,22 +268,50 @@ fn keyless_trust(identity: &str, issuer: &str, trusted_root: Option<&Path>) -> R
 
 #[cfg(not(feature = "sigstore"))]
 fn keyless_trust(_identity: &str, _issuer: &str, _trusted_root: Option<&Path>) -> Result<Trust> {
-    bail!("this airlock was built without the `sigstore` feature; keyless signatures cannot be verified")
+    bail!(
+        "this airlock was built without the `sigstore` feature; keyless signatures cannot be verified"
+    )
+}
+
+/// "1 file", "3 shards".
+fn resource_count(manifest: &Manifest) -> String {
+    let count = manifest.resources.len();
+    let unit = match manifest.serialization.method {
+        Method::Files => "file",
+        Method::Shards { .. } => "shard",
+    };
+    format!("{count} {unit}{}", if count == 1 { "" } else { "s" })
 }
 
 fn write_diff(out: &mut dyn Write, diff: &ManifestDiff) -> io::Result<()> {
     for mismatch in &diff.mismatched {
         writeln!(out, "mismatch  {}", mismatch.expected.name)?;
-        writeln!(out, "          signed  {} {}", mismatch.expected.algorithm, mismatch.expected.digest)?;
-        writeln!(out, "          actual  {} {}", mismatch.actual.algorithm, mismatch.actual.digest)?;
+        writeln!(
+            out,
+            "          signed  {} {}",
+            mismatch.expected.algorithm, mismatch.expected.digest
+        )?;
+        writeln!(
+            out,
+            "          actual  {} {}",
+            mismatch.actual.algorithm, mismatch.actual.digest
+        )?;
     }
     for missing in &diff.missing {
         writeln!(out, "missing   {}", missing.name)?;
-        writeln!(out, "          signed  {} {}", missing.algorithm, missing.digest)?;
+        writeln!(
+            out,
+            "          signed  {} {}",
+            missing.algorithm, missing.digest
+        )?;
     }
     for extra in &diff.extra {
         writeln!(out, "extra     {}", extra.name)?;
-        writeln!(out, "          actual  {} {}", extra.algorithm, extra.digest)?;
+        writeln!(
+            out,
+            "          actual  {} {}",
+            extra.algorithm, extra.digest
+        )?;
     }
     Ok(())
 }
@@ -286,19 +332,31 @@ fn summary(diff: &ManifestDiff) -> String {
 /// Model-relative ignore paths from the command line, as model_signing resolves them:
 /// each path (relative to the current directory, or absolute) that lies inside the model
 /// is kept relative to it, others are dropped. The signature file is always included.
-fn resolve_ignore_paths(model: &Path, options: &ModelPathOptions, signature: &Path) -> Result<Vec<String>> {
+fn resolve_ignore_paths(
+    model: &Path,
+    options: &ModelPathOptions,
+    signature: &Path,
+) -> Result<Vec<String>> {
     if !model.is_dir() {
         return Ok(Vec::new());
     }
-    let root = std::fs::canonicalize(model).with_context(|| format!("cannot read `{}`", model.display()))?;
+    let root = std::fs::canonicalize(model)
+        .with_context(|| format!("cannot read `{}`", model.display()))?;
     let mut relative = Vec::new();
-    for path in options.ignore_paths.iter().map(PathBuf::as_path).chain([signature]) {
+    for path in options
+        .ignore_paths
+        .iter()
+        .map(PathBuf::as_path)
+        .chain([signature])
+    {
         let resolved = resolve_lexically(path)?;
         if let Ok(inside) = resolved.strip_prefix(&root) {
             let name = inside
                 .to_str()
                 .with_context(|| format!("`{}` is not UTF-8", path.display()))?;
-            relative.push(manifest::normalize_relative(&name.replace(std::path::MAIN_SEPARATOR, "/")));
+            relative.push(manifest::normalize_relative(
+                &name.replace(std::path::MAIN_SEPARATOR, "/"),
+            ));
         }
     }
     Ok(relative)
@@ -306,7 +364,8 @@ fn resolve_ignore_paths(model: &Path, options: &ModelPathOptions, signature: &Pa
 
 /// Canonicalizes as far as the path exists (Python's non-strict `resolve`).
 fn resolve_lexically(path: &Path) -> Result<PathBuf> {
-    let absolute = std::path::absolute(path).with_context(|| format!("cannot resolve `{}`", path.display()))?;
+    let absolute = std::path::absolute(path)
+        .with_context(|| format!("cannot resolve `{}`", path.display()))?;
     let mut existing = absolute.as_path();
     let mut rest = Vec::new();
     loop {
@@ -342,9 +401,15 @@ fn existing_passphrase(path: &Path) -> Result<String> {
         return Ok(passphrase);
     }
     if !io::stdin().is_terminal() {
-        bail!("`{}` is encrypted: set {AIRLOCK_KEY_PASSPHRASE}", path.display());
+        bail!(
+            "`{}` is encrypted: set {AIRLOCK_KEY_PASSPHRASE}",
+            path.display()
+        );
     }
-    Ok(rpassword::prompt_password(format!("passphrase for {}: ", path.display()))?)
+    Ok(rpassword::prompt_password(format!(
+        "passphrase for {}: ",
+        path.display()
+    ))?)
 }
 
 fn new_passphrase() -> Result<String> {
@@ -370,7 +435,8 @@ fn new_passphrase() -> Result<String> {
 
 fn read_text(path: &Path) -> Result<String> {
     let bytes = read_bounded(path)?;
-    String::from_utf8(bytes).with_context(|| format!("`{}` is not text (PEM or JSON expected)", path.display()))
+    String::from_utf8(bytes)
+        .with_context(|| format!("`{}` is not text (PEM or JSON expected)", path.display()))
 }
 
 fn read_bounded(path: &Path) -> Result<Vec<u8>> {
@@ -378,7 +444,10 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>> {
         .with_context(|| format!("cannot read `{}`", path.display()))?
         .len();
     if size > MAX_SIGNATURE_BYTES {
-        bail!("`{}` is {size} bytes; airlock reads signatures, keys and certificates up to {MAX_SIGNATURE_BYTES}", path.display());
+        bail!(
+            "`{}` is {size} bytes; airlock reads signatures, keys and certificates up to {MAX_SIGNATURE_BYTES}",
+            path.display()
+        );
     }
     std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))
 }
@@ -392,8 +461,10 @@ fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>> {
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut temporary = PathBuf::from(path);
     temporary.as_mut_os_string().push(".tmp");
-    std::fs::write(&temporary, bytes).with_context(|| format!("cannot write `{}`", temporary.display()))?;
-    std::fs::rename(&temporary, path).with_context(|| format!("cannot write `{}`", path.display()))?;
+    std::fs::write(&temporary, bytes)
+        .with_context(|| format!("cannot write `{}`", temporary.display()))?;
+    std::fs::rename(&temporary, path)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(())
 }
 
@@ -411,7 +482,10 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
                 .with_context(|| format!("cannot restrict `{}`", path.display()))?;
         }
     }
-    let mut file = options.open(path).with_context(|| format!("cannot write `{}`", path.display()))?;
-    file.write_all(bytes).with_context(|| format!("cannot write `{}`", path.display()))?;
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    file.write_all(bytes)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(())
 }

@@ -48,7 +48,7 @@ pub struct VerificationMaterial {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate: Option<Certificate>,
     /// Transparency-log entries, kept as JSON for the keyless verifier.
-    #[serde(alias = "tlog_entries", default)]
+    #[serde(alias = "tlog_entries", default, deserialize_with = "null_as_default")]
     pub tlog_entries: Vec<serde_json::Value>,
     /// RFC 3161 timestamps, kept as JSON for the keyless verifier.
     #[serde(
@@ -70,7 +70,7 @@ pub struct PublicKeyIdentifier {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CertificateChain {
     /// DER certificates, leaf first.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub certificates: Vec<Certificate>,
 }
 
@@ -93,7 +93,7 @@ pub struct Envelope {
     #[serde(alias = "payload_type")]
     pub payload_type: String,
     /// OMS writes exactly one.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub signatures: Vec<EnvelopeSignature>,
 }
 
@@ -102,8 +102,8 @@ pub struct Envelope {
 pub struct EnvelopeSignature {
     /// Base64 of the ASN.1 DER ECDSA signature over the PAE.
     pub sig: String,
-    /// Always empty in OMS signatures.
-    #[serde(default)]
+    /// Empty in OMS signatures (`null` in those of model_signing 1.0).
+    #[serde(default, deserialize_with = "null_as_default")]
     pub keyid: String,
 }
 
@@ -207,6 +207,15 @@ pub struct SignedContent {
     pub payload_type: String,
     /// The raw signature bytes.
     pub signature: Vec<u8>,
+}
+
+/// Protobuf JSON writers may spell an unset field as `null`.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 fn decode(field: &str, text: &str) -> Result<Vec<u8>, SignatureError> {

@@ -9,9 +9,9 @@
 pub mod bundle;
 pub mod certificate;
 pub mod dsse;
-pub mod keys;
 #[cfg(feature = "sigstore")]
 pub mod keyless;
+pub mod keys;
 pub mod manifest;
 pub mod sign;
 pub mod statement;

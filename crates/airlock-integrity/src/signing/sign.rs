@@ -3,9 +3,8 @@
 
 use super::SignatureError;
 use super::bundle::Bundle;
-use super::certificate::leaf_public_key;
 use super::dsse::{IN_TOTO_PAYLOAD_TYPE, pae};
-use super::keys::PrivateKey;
+use super::keys::{PrivateKey, PublicKey};
 use super::manifest::Manifest;
 use super::statement::to_payload;
 
@@ -32,4 +31,20 @@ pub fn sign(
             Bundle::with_certificate_chain(&payload, &signature, chain)
         }
     })
+}
+
+/// The public key a DER certificate certifies.
+fn leaf_public_key(der: &[u8]) -> Result<PublicKey, SignatureError> {
+    use x509_cert::der::{Decode, Encode};
+    let certificate = x509_cert::Certificate::from_der(der).map_err(|err| {
+        SignatureError::Malformed(format!("the signing certificate is not DER X.509: {err}"))
+    })?;
+    let spki = certificate
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(|err| {
+            SignatureError::Malformed(format!("the signing certificate's key: {err}"))
+        })?;
+    Ok(PublicKey::from_spki_der(&spki)?)
 }

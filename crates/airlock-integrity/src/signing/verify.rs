@@ -6,10 +6,154 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::SignatureError;
+use super::bundle::Bundle;
+use super::certificate::verify_chain;
+use super::dsse::{IN_TOTO_PAYLOAD_TYPE, pae, pae_v0_2};
+use super::keys::{KeyError, PublicKey};
 use super::manifest::{
     self, DEFAULT_IGNORE_PATHS, Manifest, Resource, Serialization, component_cmp,
 };
+use super::statement::{SignedStatement, parse_payload};
 use crate::{IntegrityError, Progress};
+
+/// What a signature must be traced back to.
+pub enum Trust {
+    /// The signer's public key (`model_signing sign key`).
+    Key(PublicKey),
+    /// DER certificates the signing certificate must chain to (`sign certificate`).
+    CertificateAnchors(Vec<Vec<u8>>),
+    /// A Sigstore keyless signer, checked offline (`sign sigstore`).
+    #[cfg(feature = "sigstore")]
+    Keyless {
+        /// Fulcio, Rekor and timestamp authorities to trust.
+        root: super::keyless::KeylessTrustRoot,
+        /// The identity and issuer the certificate must name.
+        policy: super::keyless::KeylessPolicy,
+    },
+}
+
+/// A signature that holds: what it states and who made it.
+#[derive(Debug, Clone)]
+pub struct SignatureCheck {
+    /// The signed statement.
+    pub statement: SignedStatement,
+    /// Who signed, in words (key hint, certificate subject, or keyless identity).
+    pub signer: String,
+    /// Things the user should know although the signature holds.
+    pub warnings: Vec<String>,
+}
+
+/// Checks a signature file's bundle against `trust` and reads the statement it signs. Any
+/// `Err` means the signature does not hold (or cannot be read); the files are not looked at.
+pub fn check_signature(signature: &[u8], trust: &Trust) -> Result<SignatureCheck, SignatureError> {
+    let bundle = Bundle::parse(signature)?;
+    let content = bundle.signed_content()?;
+    let mut warnings = Vec::new();
+    let signer = match trust {
+        Trust::Key(key) => {
+            let material = &bundle.verification_material;
+            if material.x509_certificate_chain.is_some() || material.certificate.is_some() {
+                return Err(SignatureError::WrongTrust(
+                    "this signature was made with a certificate; verify it with --certificate-chain (or --identity/--issuer for keyless)",
+                ));
+            }
+            match material.public_key.as_ref().and_then(|key| key.hint.as_deref()) {
+                Some(hint) if hint != key.hint() => {
+                    return Err(SignatureError::KeyMismatch {
+                        signed: hint.to_owned(),
+                        given: key.hint(),
+                    });
+                }
+                Some(_) => {}
+                None => warnings.push(
+                    "the signature does not name its key (made before model_signing 1.1); checked with the given key only"
+                        .to_owned(),
+                ),
+            }
+            verify_dsse(key, &content.payload, &content.signature, false)?;
+            format!("key {}", key.hint())
+        }
+        Trust::CertificateAnchors(anchors) => {
+            let chain = bundle.certificate_chain()?.ok_or(SignatureError::WrongTrust(
+                "this signature carries no certificate chain; verify it with --key (or --identity/--issuer for keyless)",
+            ))?;
+            let leaf = verify_chain(&chain, anchors)?;
+            verify_dsse(&leaf.public_key, &content.payload, &content.signature, true)?;
+            format!(
+                "certificate {} (sha256 {})",
+                leaf.subject, leaf.sha256_fingerprint
+            )
+        }
+        #[cfg(feature = "sigstore")]
+        Trust::Keyless { root, policy } => {
+            // The subject digest comes from the statement; keyless verification binds the
+            // signature to it, and the files are compared with the statement afterwards.
+            let stated = parse_payload(&content.payload)?;
+            let json = std::str::from_utf8(signature)
+                .map_err(|_| SignatureError::Malformed("the signature file is not UTF-8".into()))?;
+            let verified = super::keyless::verify_keyless(
+                json,
+                &stated.manifest.subject_sha256(),
+                root,
+                policy,
+            )?;
+            if verified.payload != content.payload {
+                return Err(SignatureError::Malformed(
+                    "the keyless verifier and airlock read different payloads from the bundle"
+                        .into(),
+                ));
+            }
+            let when = verified
+                .integrated_time
+                .as_deref()
+                .map(|time| format!(", logged {time}"))
+                .unwrap_or_default();
+            format!(
+                "{} (issuer {}{when}, certificate sha256 {})",
+                verified.identity, verified.issuer, verified.certificate_sha256
+            )
+        }
+    };
+    if content.payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return Err(SignatureError::Statement(format!(
+            "the envelope carries `{}`, not {IN_TOTO_PAYLOAD_TYPE}",
+            content.payload_type
+        )));
+    }
+    let statement = parse_payload(&content.payload)?;
+    Ok(SignatureCheck {
+        statement,
+        signer,
+        warnings,
+    })
+}
+
+/// Verifies the DSSE signature as model_signing does, falling back to its 0.2 PAE (which
+/// certificate signatures of that era also hashed with SHA-256 whatever the curve).
+fn verify_dsse(
+    key: &PublicKey,
+    payload: &[u8],
+    signature: &[u8],
+    legacy_sha256: bool,
+) -> Result<(), SignatureError> {
+    if key
+        .verify(&pae(IN_TOTO_PAYLOAD_TYPE, payload), signature)
+        .is_ok()
+    {
+        return Ok(());
+    }
+    let legacy = pae_v0_2(payload);
+    let result = if legacy_sha256 {
+        key.verify_sha256(&legacy, signature)
+    } else {
+        key.verify(&legacy, signature)
+    };
+    result.map_err(|err| match err {
+        KeyError::BadSignature(_) => SignatureError::BadSignature,
+        other => SignatureError::Key(other),
+    })
+}
 
 /// What the verifier adds to the serialization the signature records.
 #[derive(Debug, Clone)]
