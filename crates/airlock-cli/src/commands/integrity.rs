@@ -68,6 +68,17 @@ pub fn lock(args: &LockArgs) -> Result<Outcome> {
 }
 
 pub fn verify(args: &VerifyArgs) -> Result<Outcome> {
+    if let Some(signature) = &args.signature {
+        return crate::commands::signing::verify(args, signature);
+    }
+    if !args.model.ignore_paths.is_empty()
+        || args.model.allow_symlinks
+        || args.model.no_ignore_git_paths
+    {
+        bail!(
+            "--ignore-paths, --allow-symlinks and --no-ignore-git-paths apply to signatures: add --signature FILE"
+        );
+    }
     let lock_path = args
         .lock
         .clone()

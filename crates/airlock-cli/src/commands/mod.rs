@@ -4,3 +4,4 @@ pub mod integrity;
 pub mod progress;
 pub mod rules;
 pub mod scan;
+pub mod signing;
