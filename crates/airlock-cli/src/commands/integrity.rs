@@ -51,12 +51,7 @@ pub fn lock(args: &LockArgs) -> Result<Outcome> {
         let origin = model
             .origin
             .as_ref()
-            .map(|origin| {
-                format!(
-                    "  ({} {}@{})",
-                    origin.repo_type, origin.repo, origin.revision
-                )
-            })
+            .map(|origin| format!("  ({origin})"))
             .unwrap_or_default();
         writeln!(
             out,
@@ -222,7 +217,7 @@ fn write_table(out: &mut dyn Write, differences: &Diff, snapshot: &Snapshot) -> 
             .iter()
             .find(|current| current.path == model.path)
             .and_then(|current| current.origin.as_ref())
-            .map(|origin| format!("  ({}@{})", origin.repo, origin.revision))
+            .map(|origin| format!("  ({origin})"))
             .unwrap_or_default();
         writeln!(
             out,
@@ -235,10 +230,14 @@ fn write_table(out: &mut dyn Write, differences: &Diff, snapshot: &Snapshot) -> 
 
 fn write_cache_mismatches(out: &mut dyn Write, mismatches: &[BlobMismatch]) -> io::Result<()> {
     for mismatch in mismatches {
-        writeln!(out, "hf-cache  {}", mismatch.path)?;
+        let (label, promised) = match mismatch.recorded_in {
+            "download metadata" => ("hf-download", "etag  "),
+            _ => ("hf-cache  ", "blob  "),
+        };
+        writeln!(out, "{label}{}", mismatch.path)?;
         writeln!(
             out,
-            "          blob    {} {}",
+            "          {promised}  {} {}",
             mismatch.algorithm, mismatch.blob
         )?;
         writeln!(
