@@ -163,8 +163,13 @@ pub enum ChainError {
         not_after: String,
     },
     /// The path ends at a self-signed certificate that is not trusted.
-    #[error("the chain ends at self-signed `{0}`, which is not among the trusted certificates")]
+    #[error(
+        "the chain ends at `{0}`, which is self-issued (a root) but not among the trusted certificates"
+    )]
     UntrustedRoot(String),
+    /// Certificates that certify each other without reaching a root.
+    #[error("the chain loops back to `{0}` without reaching a trusted root")]
+    Loop(String),
     /// The path would be longer than [`MAX_PATH_LEN`] or the search too long.
     #[error(
         "no chain of at most {MAX_PATH_LEN} certificates reaches a trusted root (search stopped at `{0}`)"
@@ -209,7 +214,7 @@ pub enum ChainError {
 pub struct VerifiedLeaf {
     /// The leaf's public key; the DSSE signature must verify with it.
     pub public_key: PublicKey,
-    /// The leaf's subject (RFC 4514 string).
+    /// The leaf's subject, attributes in encoded order (`O=…,CN=…`).
     pub subject: String,
     /// Lowercase hex SHA-256 of the leaf's DER (what `--log_fingerprints` prints, without colons).
     pub sha256_fingerprint: String,
@@ -274,7 +279,13 @@ impl Cert {
         };
         // The signed bytes exactly as they arrived (not re-encoded).
         let tbs = SliceReader::new(der)
-            .and_then(|mut r| r.sequence(|seq| Ok(seq.tlv_bytes()?.to_vec())))
+            .and_then(|mut r| {
+                r.sequence(|seq| {
+                    let tbs = seq.tlv_bytes()?.to_vec();
+                    seq.read_slice(seq.remaining_len())?;
+                    Ok(tbs)
+                })
+            })
             .map_err(malformed)?;
         let tbs_cert = &cert.tbs_certificate;
         let subject = tbs_cert.subject.to_string();
@@ -563,14 +574,23 @@ impl Search<'_> {
             .iter()
             .filter(|&&i| !self.certs[i].self_issued())
             .count();
-        let mut found_name = false;
+        let named: Vec<usize> = (0..self.certs.len())
+            .filter(|&i| self.certs[i].subject_der == child.issuer_der)
+            .collect();
         // Trusted certificates first, so a path ends as early as it can.
-        let mut candidates: Vec<usize> = (0..self.certs.len())
-            .filter(|i| !path.contains(i) && self.certs[*i].subject_der == child.issuer_der)
+        let mut candidates: Vec<usize> = named
+            .iter()
+            .copied()
+            .filter(|i| !path.contains(i))
             .collect();
         candidates.sort_by_key(|&i| !self.certs[i].trusted);
+        if candidates.is_empty() && !named.is_empty() && !child.self_issued() {
+            let issuer = child.cert.tbs_certificate.issuer.to_string();
+            self.fail(depth, ChainError::Loop(issuer));
+            return false;
+        }
+        let found_name = !candidates.is_empty();
         for i in candidates {
-            found_name = true;
             self.steps += 1;
             if self.steps > MAX_STEPS {
                 self.fail(usize::MAX, ChainError::TooLong(child.subject.clone()));

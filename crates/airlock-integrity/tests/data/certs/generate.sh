@@ -40,6 +40,10 @@ basicConstraints = critical, CA:TRUE, pathlen:0
 keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[loop_ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign
+subjectKeyIdentifier = hash
 [leaf]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -146,6 +150,17 @@ issue other-root-ca.pem "Airlock Test Other Root CA" other-root-ca-key.pem self 
 ec_key leaf-other-root-key.pem P-256
 issue leaf-other-root.pem "Airlock Test Signer Under Other Root" leaf-other-root-key.pem \
     other-root-ca.pem other-root-ca-key.pem leaf 20260101000000Z 20360101000000Z sha512
+
+# Two CAs that certify each other (a loop) and a leaf under one of them: no path reaches a
+# trusted root. `loop-a.pem` (A, issued by B) and `loop-b.pem` (B, issued by A).
+ec_key loop-a-key.pem P-256
+ec_key loop-b-key.pem P-256
+issue "$work/b-self.pem" "Airlock Test Loop B" loop-b-key.pem self self root $from $until sha256
+issue loop-a.pem "Airlock Test Loop A" loop-a-key.pem "$work/b-self.pem" loop-b-key.pem loop_ca $from $until sha256
+issue loop-b.pem "Airlock Test Loop B" loop-b-key.pem loop-a.pem loop-a-key.pem loop_ca $from $until sha256
+ec_key leaf-loop-key.pem P-256
+issue leaf-loop.pem "Airlock Test Signer In A Loop" leaf-loop-key.pem \
+    loop-a.pem loop-a-key.pem leaf 20260101000000Z 20360101000000Z sha256
 
 chmod 644 ./*.pem
 echo "wrote $(ls ./*.pem | wc -l) PEM files"
