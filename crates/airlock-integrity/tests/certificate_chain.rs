@@ -196,6 +196,24 @@ fn bad_leaves_fail_with_the_right_error() {
         "{err}"
     );
 
+    // Critical nameConstraints are not implemented: rejected on the path (model_signing,
+    // through OpenSSL, would accept this leaf), ignored on a trusted root that is not used.
+    let err = verify_chain(
+        &certs(&["leaf-name-constrained.pem"]),
+        &certs(&["name-constrained-ca.pem"]),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, ChainError::UnhandledCriticalExtension { subject, oid }
+            if subject.contains("Name-Constrained") && oid == "nameConstraints"),
+        "{err}"
+    );
+    verify_chain(
+        &certs(&["leaf.pem", "chain.pem"]),
+        &certs(&["name-constrained-ca.pem", "root-ca.pem"]),
+    )
+    .unwrap();
+
     // The root travels in the bundle but is not trusted.
     let err = verify_chain(
         &certs(&["leaf.pem", "chain.pem", "root-ca.pem"]),

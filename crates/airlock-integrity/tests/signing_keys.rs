@@ -191,6 +191,15 @@ fn keys_written_by_openssl_and_cryptography_load() {
 }
 
 #[test]
+fn a_key_after_a_certificate_in_one_file_loads() {
+    let certs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/certs");
+    let read = |name: &str| std::fs::read_to_string(certs.join(name)).unwrap();
+    let combined = format!("{}{}", read("leaf.pem"), read("leaf-key.pem"));
+    let key = PrivateKey::from_pem(&combined, None).unwrap();
+    assert_eq!(key.curve(), Curve::P256);
+}
+
+#[test]
 fn keys_oms_cannot_use_are_named() {
     for (file, want) in [
         ("secp256k1.pem", "secp256k1"),

@@ -253,7 +253,14 @@ struct Cert {
     subject_der: Vec<u8>,
     issuer_der: Vec<u8>,
     trusted: bool,
-    ext: Extensions,
+    /// Extension problems only matter once the certificate is on a path (a bundle of trusted
+    /// roots may hold certificates this verifier cannot process).
+    ext: Result<Extensions, ExtensionProblem>,
+}
+
+enum ExtensionProblem {
+    Unhandled { oid: String },
+    Invalid { oid: String, reason: String },
 }
 
 #[derive(Default)]
@@ -291,7 +298,7 @@ impl Cert {
         let subject = tbs_cert.subject.to_string();
         let subject_der = tbs_cert.subject.to_der().map_err(malformed)?;
         let issuer_der = tbs_cert.issuer.to_der().map_err(malformed)?;
-        let ext = Extensions::read(&cert, &subject)?;
+        let ext = Extensions::read(&cert);
         Ok(Cert {
             der: der.to_vec(),
             tbs,
@@ -301,6 +308,20 @@ impl Cert {
             trusted,
             ext,
             cert,
+        })
+    }
+
+    fn extensions(&self) -> Result<&Extensions, ChainError> {
+        self.ext.as_ref().map_err(|problem| match problem {
+            ExtensionProblem::Unhandled { oid } => ChainError::UnhandledCriticalExtension {
+                subject: self.subject.clone(),
+                oid: oid.clone(),
+            },
+            ExtensionProblem::Invalid { oid, reason } => ChainError::BadExtension {
+                subject: self.subject.clone(),
+                oid: oid.clone(),
+                reason: reason.clone(),
+            },
         })
     }
 
@@ -336,20 +357,15 @@ impl Cert {
             child: child.subject.clone(),
             reason,
         };
-        let bc = self
-            .ext
+        let ext = self.extensions()?;
+        let bc = ext
             .basic_constraints
             .as_ref()
             .ok_or_else(|| not_a_ca("no basicConstraints extension"))?;
         if !bc.ca {
             return Err(not_a_ca("basicConstraints CA:FALSE"));
         }
-        if self
-            .ext
-            .key_usage
-            .as_ref()
-            .is_some_and(|ku| !ku.key_cert_sign())
-        {
+        if ext.key_usage.as_ref().is_some_and(|ku| !ku.key_cert_sign()) {
             return Err(not_a_ca("keyUsage lacks keyCertSign"));
         }
         if bc
@@ -466,12 +482,11 @@ fn signature_algorithm_name(oid: &ObjectIdentifier) -> String {
 }
 
 impl Extensions {
-    fn read(cert: &Certificate, subject: &str) -> Result<Self, ChainError> {
+    fn read(cert: &Certificate) -> Result<Self, ExtensionProblem> {
         let mut ext = Extensions::default();
         let mut seen = HashSet::new();
         for e in cert.tbs_certificate.extensions.iter().flatten() {
-            let bad = |reason: String| ChainError::BadExtension {
-                subject: subject.to_owned(),
+            let bad = |reason: String| ExtensionProblem::Invalid {
                 oid: extension_name(&e.extn_id),
                 reason,
             };
@@ -493,8 +508,7 @@ impl Extensions {
                         Some(ExtendedKeyUsage::from_der(value).map_err(|e| bad(e.to_string()))?);
                 }
                 other if e.critical && !HANDLED_CRITICAL.contains(&other) => {
-                    return Err(ChainError::UnhandledCriticalExtension {
-                        subject: subject.to_owned(),
+                    return Err(ExtensionProblem::Unhandled {
                         oid: extension_name(&other),
                     });
                 }
@@ -668,6 +682,7 @@ pub fn verify_chain(chain: &[Vec<u8>], anchors: &[Vec<u8>]) -> Result<VerifiedLe
         .not_before
         .to_unix_duration();
     leaf.valid_at(at)?;
+    let leaf_ext = leaf.extensions()?;
     let mut search = Search {
         certs: &certs,
         at,
@@ -682,13 +697,11 @@ pub fn verify_chain(chain: &[Vec<u8>], anchors: &[Vec<u8>]) -> Result<VerifiedLe
         return Err(error);
     }
 
-    let can_sign = leaf
-        .ext
+    let can_sign = leaf_ext
         .key_usage
         .as_ref()
         .is_some_and(|ku| ku.digital_signature())
-        || leaf
-            .ext
+        || leaf_ext
             .ext_key_usage
             .as_ref()
             .is_some_and(|eku| eku.0.contains(&oid::CODE_SIGNING));

@@ -44,6 +44,11 @@ authorityKeyIdentifier = keyid
 basicConstraints = critical, CA:TRUE
 keyUsage = critical, keyCertSign
 subjectKeyIdentifier = hash
+[name_constrained]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign
+nameConstraints = critical, permitted;DNS:example.com
+subjectKeyIdentifier = hash
 [leaf]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -161,6 +166,15 @@ issue loop-b.pem "Airlock Test Loop B" loop-b-key.pem loop-a.pem loop-a-key.pem 
 ec_key leaf-loop-key.pem P-256
 issue leaf-loop.pem "Airlock Test Signer In A Loop" leaf-loop-key.pem \
     loop-a.pem loop-a-key.pem leaf 20260101000000Z 20360101000000Z sha256
+
+# A root with critical nameConstraints (OpenSSL enforces them; this verifier does not
+# implement them, so it rejects certificates on a path through this root) and a leaf under it.
+ec_key name-constrained-ca-key.pem P-256
+issue name-constrained-ca.pem "Airlock Test Name-Constrained Root CA" name-constrained-ca-key.pem \
+    self self name_constrained $from $until sha256
+ec_key leaf-name-constrained-key.pem P-256
+issue leaf-name-constrained.pem "Airlock Test Signer Under Name Constraints" leaf-name-constrained-key.pem \
+    name-constrained-ca.pem name-constrained-ca-key.pem leaf 20260101000000Z 20360101000000Z sha256
 
 chmod 644 ./*.pem
 echo "wrote $(ls ./*.pem | wc -l) PEM files"
