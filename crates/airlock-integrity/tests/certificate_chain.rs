@@ -145,6 +145,12 @@ fn good_leaves_verify() {
         &certs(&["other-root-ca.pem"]),
     )
     .unwrap();
+    // An RSASSA-PSS (SHA-256, MGF1-SHA-256, 32-byte salt) signature on the leaf.
+    verify_chain(&certs(&["leaf-pss.pem"]), &certs(&["other-root-ca.pem"])).unwrap();
+    assert!(matches!(
+        verify_chain(&certs(&["leaf-pss.pem"]), &certs(&["root-ca.pem"])),
+        Err(ChainError::IssuerNotFound { .. })
+    ));
 }
 
 #[test]

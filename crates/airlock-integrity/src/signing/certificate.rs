@@ -26,8 +26,8 @@
 //! - unknown critical extensions are rejected as OpenSSL does, but name constraints and
 //!   policy constraints are not implemented, so certificates marking them critical are
 //!   rejected; duplicate extensions are rejected;
-//! - signature algorithms: RSA PKCS#1 v1.5 and ECDSA (P-256/P-384/P-521) with
-//!   SHA-256/384/512 only (no RSA-PSS, SHA-1, DSA or EdDSA);
+//! - signature algorithms: RSA PKCS#1 v1.5, RSASSA-PSS (MGF1 over the same hash) and ECDSA
+//!   (P-256/P-384/P-521), each with SHA-256/384/512 only (no SHA-1, DSA or EdDSA);
 //! - at most [`MAX_PATH_LEN`] certificates on a path and [`MAX_BUNDLE_CERTIFICATES`] in a
 //!   bundle (OpenSSL allows 100 levels).
 
@@ -61,6 +61,11 @@ mod oid {
     pub const ECDSA_SHA256: Oid = Oid::new_unwrap("1.2.840.10045.4.3.2");
     pub const ECDSA_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
     pub const ECDSA_SHA512: Oid = Oid::new_unwrap("1.2.840.10045.4.3.4");
+    pub const RSASSA_PSS: Oid = Oid::new_unwrap("1.2.840.113549.1.1.10");
+    pub const MGF1: Oid = Oid::new_unwrap("1.2.840.113549.1.1.8");
+    pub const SHA256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.1");
+    pub const SHA384: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.2");
+    pub const SHA512: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.3");
     pub const RSA_ENCRYPTION: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
     pub const EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
     pub const P256: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
@@ -403,19 +408,44 @@ impl Cert {
             spki::SubjectPublicKeyInfoRef::try_from(key_der.as_slice()).map_err(|_| bad())?;
         let msg = child.tbs.as_slice();
         match alg.oid {
-            oid::SHA256_WITH_RSA | oid::SHA384_WITH_RSA | oid::SHA512_WITH_RSA => {
-                use rsa::pkcs1v15::{Signature, VerifyingKey};
+            oid::SHA256_WITH_RSA
+            | oid::SHA384_WITH_RSA
+            | oid::SHA512_WITH_RSA
+            | oid::RSASSA_PSS => {
                 use rsa::pkcs8::DecodePublicKey as _;
+                use rsa::{pkcs1v15, pss};
                 if spki.algorithm.oid != oid::RSA_ENCRYPTION {
                     return Err(bad());
                 }
                 let key = rsa::RsaPublicKey::from_public_key_der(&key_der)
                     .map_err(|e| unsupported(format!("an RSA key it cannot use ({e})")))?;
-                let sig = Signature::try_from(signature).map_err(|_| bad())?;
-                match alg.oid {
-                    oid::SHA256_WITH_RSA => VerifyingKey::<Sha256>::new(key).verify(msg, &sig),
-                    oid::SHA384_WITH_RSA => VerifyingKey::<Sha384>::new(key).verify(msg, &sig),
-                    _ => VerifyingKey::<Sha512>::new(key).verify(msg, &sig),
+                if alg.oid == oid::RSASSA_PSS {
+                    let (hash, salt_len) = pss_parameters(alg)
+                        .map_err(|reason| unsupported(format!("RSASSA-PSS {reason}")))?;
+                    let sig = pss::Signature::try_from(signature).map_err(|_| bad())?;
+                    match hash {
+                        oid::SHA256 => {
+                            pss::VerifyingKey::<Sha256>::new_with_salt_len(key, salt_len)
+                                .verify(msg, &sig)
+                        }
+                        oid::SHA384 => {
+                            pss::VerifyingKey::<Sha384>::new_with_salt_len(key, salt_len)
+                                .verify(msg, &sig)
+                        }
+                        _ => pss::VerifyingKey::<Sha512>::new_with_salt_len(key, salt_len)
+                            .verify(msg, &sig),
+                    }
+                } else {
+                    let sig = pkcs1v15::Signature::try_from(signature).map_err(|_| bad())?;
+                    match alg.oid {
+                        oid::SHA256_WITH_RSA => {
+                            pkcs1v15::VerifyingKey::<Sha256>::new(key).verify(msg, &sig)
+                        }
+                        oid::SHA384_WITH_RSA => {
+                            pkcs1v15::VerifyingKey::<Sha384>::new(key).verify(msg, &sig)
+                        }
+                        _ => pkcs1v15::VerifyingKey::<Sha512>::new(key).verify(msg, &sig),
+                    }
                 }
                 .map_err(|_| bad())
             }
@@ -459,6 +489,31 @@ impl Cert {
     }
 }
 
+/// The hash and salt length of RSASSA-PSS parameters, if they are ones this verifier accepts:
+/// SHA-256/384/512 with MGF1 over the same hash and the standard trailer.
+fn pss_parameters(
+    alg: &spki::AlgorithmIdentifierOwned,
+) -> Result<(ObjectIdentifier, usize), String> {
+    use rsa::pkcs1::{RsaPssParams, TrailerField};
+    let params: RsaPssParams<'_> = alg
+        .parameters
+        .as_ref()
+        .ok_or("without parameters")?
+        .decode_as()
+        .map_err(|e| format!("with malformed parameters ({e})"))?;
+    let hash = params.hash.oid;
+    if ![oid::SHA256, oid::SHA384, oid::SHA512].contains(&hash) {
+        return Err(format!("with hash {hash}"));
+    }
+    if params.mask_gen.oid != oid::MGF1 || params.mask_gen.parameters.map(|p| p.oid) != Some(hash) {
+        return Err("with a mask other than MGF1 over the signature's hash".to_owned());
+    }
+    if params.trailer_field != TrailerField::BC {
+        return Err("with a non-standard trailer field".to_owned());
+    }
+    Ok((hash, usize::from(params.salt_len)))
+}
+
 fn verify_ecdsa<K: PrehashVerifier<S>, S>(
     key: Result<K, ecdsa::Error>,
     signature: Result<S, ecdsa::Error>,
@@ -473,7 +528,6 @@ fn verify_ecdsa<K: PrehashVerifier<S>, S>(
 fn signature_algorithm_name(oid: &ObjectIdentifier) -> String {
     match oid.to_string().as_str() {
         "1.2.840.113549.1.1.5" => "sha1WithRSAEncryption".to_owned(),
-        "1.2.840.113549.1.1.10" => "RSASSA-PSS".to_owned(),
         "1.2.840.10045.4.1" => "ecdsa-with-SHA1".to_owned(),
         "1.3.101.112" => "Ed25519".to_owned(),
         "1.3.101.113" => "Ed448".to_owned(),

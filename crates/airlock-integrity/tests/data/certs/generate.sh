@@ -88,7 +88,7 @@ issue() {
     else
         openssl ca -batch -notext -config "$work/ca.cnf" -cert "$issuer_cert" -keyfile "$issuer_key" \
             -in "$work/req.csr" -out "$out" -extfile "$work/ca.cnf" -extensions "$ext" \
-            -startdate "$start" -enddate "$end" -md "$md" 2>/dev/null
+            -startdate "$start" -enddate "$end" -md "$md" "${@:10}" 2>/dev/null
     fi
 }
 
@@ -175,6 +175,12 @@ issue name-constrained-ca.pem "Airlock Test Name-Constrained Root CA" name-const
 ec_key leaf-name-constrained-key.pem P-256
 issue leaf-name-constrained.pem "Airlock Test Signer Under Name Constraints" leaf-name-constrained-key.pem \
     name-constrained-ca.pem name-constrained-ca-key.pem leaf 20260101000000Z 20360101000000Z sha256
+
+# RSASSA-PSS (SHA-256, MGF1-SHA-256, 32-byte salt) signature from the RSA root on a leaf.
+ec_key leaf-pss-key.pem P-256
+issue leaf-pss.pem "Airlock Test RSA-PSS-Signed Signer" leaf-pss-key.pem \
+    other-root-ca.pem other-root-ca-key.pem leaf 20260101000000Z 20360101000000Z sha256 \
+    -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest -sigopt rsa_mgf1_md:sha256
 
 chmod 644 ./*.pem
 echo "wrote $(ls ./*.pem | wc -l) PEM files"
