@@ -7,8 +7,8 @@
 //! - The path runs from the leaf through bundle certificates and/or trusted certificates and
 //!   must end at a **self-issued trusted certificate** (a root). A trusted certificate that is
 //!   not self-issued acts as an intermediate, as in OpenSSL without `X509_V_FLAG_PARTIAL_CHAIN`;
-//!   a self-signed root that is only in the bundle is not trusted. The root's own signature
-//!   is not checked (OpenSSL's default too).
+//!   a self-signed root that is only in the bundle is not trusted. The trusted root's own
+//!   signature is not checked (OpenSSL's default too).
 //! - Every issuer: its subject equals the child's issuer name, it verifies the child's
 //!   signature, basicConstraints CA:TRUE, keyCertSign when keyUsage is present, and
 //!   pathLenConstraint holds. The inner and outer signature algorithms must agree.
@@ -19,7 +19,7 @@
 //!   `model_signing`'s check, done after the chain). Its key must be an OMS ECDSA key.
 //!   A leaf with CA:TRUE is accepted (upstream's own test leaf is one).
 //!
-//! Deliberate differences from OpenSSL (all stricter, none seen in OMS signatures):
+//! Deliberate differences from OpenSSL (all stricter):
 //! - names are compared as DER bytes, not with OpenSSL's case- and space-folding;
 //! - an issuer needs basicConstraints CA:TRUE: OpenSSL also takes a v1 self-signed root or
 //!   a keyCertSign-only certificate as a CA;
@@ -332,6 +332,12 @@ impl Cert {
 
     fn self_issued(&self) -> bool {
         self.subject_der == self.issuer_der
+    }
+
+    /// Self-issued and signed by its own key: a root. (Upstream's test leaf is self-issued,
+    /// named like the intermediate that signed it, and is not a root.)
+    fn self_signed(&self) -> bool {
+        self.self_issued() && self.verify_signature_on(self).is_ok()
     }
 
     fn fingerprint(&self) -> String {
@@ -674,10 +680,12 @@ impl Search<'_> {
                 continue;
             }
             path.push(i);
+            // A trusted root ends the path; its own signature is not checked (it may well be
+            // an old SHA-1 self-signature), as in OpenSSL.
             if issuer.trusted && issuer.self_issued() {
                 return true;
             }
-            if issuer.self_issued() {
+            if issuer.self_signed() {
                 self.fail(depth + 1, ChainError::UntrustedRoot(issuer.subject.clone()));
             } else if self.extend(path) {
                 return true;
@@ -685,7 +693,7 @@ impl Search<'_> {
             path.pop();
         }
         if !found_name {
-            let error = if child.self_issued() {
+            let error = if child.self_signed() {
                 ChainError::UntrustedRoot(child.subject.clone())
             } else {
                 ChainError::IssuerNotFound {
