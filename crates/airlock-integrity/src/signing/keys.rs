@@ -291,10 +291,9 @@ impl PrivateKey {
         if info.algorithm.oid != OID_EC_PUBLIC_KEY {
             return Err(KeyError::UnsupportedKeyType(oid_name(&info.algorithm.oid)));
         }
-        let curve_oid = info
-            .algorithm
-            .parameters_oid()
-            .map_err(|_| KeyError::UnsupportedCurve("explicit (unnamed) parameters".into()))?;
+        let curve_oid = info.algorithm.parameters_oid().map_err(|_| {
+            KeyError::UnsupportedCurve("missing or explicit (unnamed) curve parameters".into())
+        })?;
         let bad = |e: pkcs8::Error| malformed("PKCS#8 EC private key", e);
         Ok(PrivateKey(match Curve::from_oid(&curve_oid)? {
             Curve::P256 => {
@@ -482,10 +481,9 @@ impl PublicKey {
         if spki.algorithm.oid != OID_EC_PUBLIC_KEY {
             return Err(KeyError::UnsupportedKeyType(oid_name(&spki.algorithm.oid)));
         }
-        let curve_oid = spki
-            .algorithm
-            .parameters_oid()
-            .map_err(|_| KeyError::UnsupportedCurve("explicit (unnamed) parameters".into()))?;
+        let curve_oid = spki.algorithm.parameters_oid().map_err(|_| {
+            KeyError::UnsupportedCurve("missing or explicit (unnamed) curve parameters".into())
+        })?;
         let point = spki
             .subject_public_key
             .as_bytes()
