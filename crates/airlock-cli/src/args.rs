@@ -47,13 +47,147 @@ pub enum Command {
     /// Exit status: 0 when the lock was written, 1 when a Hugging Face cache blob does not
     /// match its name, 2 when airlock itself could not run.
     Lock(LockArgs),
-    /// Check a directory against its `airlock.lock`: modified, missing, added and renamed
-    /// files, changed model digests, and Hugging Face cache blobs that do not match their
-    /// names.
+    /// Check a directory against its `airlock.lock`, or a model against an OpenSSF Model
+    /// Signing signature.
+    ///
+    /// Without --signature: modified, missing, added and renamed files, changed model
+    /// digests, and Hugging Face cache blobs that do not match their names, against the
+    /// lockfile.
+    ///
+    /// With --signature: checks the signature (made by `airlock sign` or any
+    /// `model_signing` 1.x: key, certificate or Sigstore keyless; files or shards; SHA-256,
+    /// BLAKE2b or BLAKE3), then re-hashes the model the way the signature records and
+    /// names every mismatched, missing and extra file with both digests. Trust comes from
+    /// exactly one of --key, --certificate-chain, or --identity with --issuer (keyless,
+    /// checked offline against --trusted-root or the Sigstore public-good root built into
+    /// airlock).
     ///
     /// Exit status: 0 when everything matches (or --update rewrote the lock), 1 on any
-    /// difference, 2 when airlock itself could not run (no lock, unreadable file).
+    /// difference or a signature that does not hold, 2 when airlock itself could not run
+    /// (no lock, unreadable key or file).
     Verify(VerifyArgs),
+    /// Sign a model directory or file as OpenSSF Model Signing (`model_signing` 1.1.1
+    /// verifies the result).
+    ///
+    /// Writes a Sigstore bundle (v0.3) whose DSSE envelope signs an in-toto statement listing
+    /// every file with its digest, and the model's subject digest (the one `airlock lock`
+    /// records). The signature file is left out of the manifest when it lies inside the
+    /// model, as are .git, .gitignore, .gitattributes and .github at the model root.
+    ///
+    /// Exit status: 0 when the signature was written, 2 when airlock could not sign.
+    Sign(SignArgs),
+    /// Create an ECDSA key pair for `airlock sign` (PKCS#8 PEM, private key readable by its
+    /// owner only).
+    ///
+    /// With --passphrase the private key is encrypted (PBES2: PBKDF2-SHA256, AES-256-CBC),
+    /// with the passphrase from $AIRLOCK_KEY_PASSPHRASE or asked on the terminal.
+    Keygen(KeygenArgs),
+}
+
+/// Options shared by `sign` and `verify --signature`: which files make up the model.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelPathOptions {
+    /// Leave this path out of the model (relative to the current directory, or absolute;
+    /// a directory leaves out its whole subtree). Repeatable.
+    #[arg(long = "ignore-paths", value_name = "PATH")]
+    pub ignore_paths: Vec<PathBuf>,
+
+    /// Include .git, .gitignore, .gitattributes and .github at the model root.
+    #[arg(long)]
+    pub no_ignore_git_paths: bool,
+
+    /// Follow symbolic links to files instead of refusing them.
+    #[arg(long)]
+    pub allow_symlinks: bool,
+}
+
+/// Arguments of `airlock sign`.
+#[derive(Debug, clap::Args)]
+pub struct SignArgs {
+    /// Model directory or single model file to sign.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+
+    /// ECDSA private key (PEM: PKCS#8, encrypted PKCS#8 or SEC1; P-256, P-384 or P-521).
+    #[arg(long, value_name = "KEY.pem")]
+    pub key: PathBuf,
+
+    /// Where to write the signature.
+    #[arg(long, value_name = "FILE", default_value = "model.sig")]
+    pub signature: PathBuf,
+
+    /// Sign as this certificate's holder (PEM leaf certificate for --key); the bundle
+    /// then carries the certificate chain instead of a key hint.
+    #[arg(long, value_name = "CERT.pem")]
+    pub certificate: Option<PathBuf>,
+
+    /// Intermediate certificates (PEM) to put in the bundle after the leaf. Repeatable.
+    #[arg(long, value_name = "CHAIN.pem", requires = "certificate")]
+    pub certificate_chain: Vec<PathBuf>,
+
+    /// Content hash of each resource. Only sha256 is checked by `model_signing verify`'s
+    /// command line (its API and airlock check all three).
+    #[arg(long, value_enum, default_value_t = HashChoice::Sha256)]
+    pub hash: HashChoice,
+
+    /// Sign fixed-size byte ranges of each file instead of whole files (model_signing's
+    /// shard serialization; its command line cannot verify these).
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub shard_size: Option<u64>,
+
+    #[command(flatten)]
+    pub model: ModelPathOptions,
+
+    /// Do not draw a progress bar (it is hidden anyway when stderr is not a terminal).
+    #[arg(long, env = env_vars::AIRLOCK_NO_PROGRESS)]
+    pub no_progress: bool,
+}
+
+/// The resource hashes `airlock sign` can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HashChoice {
+    /// SHA-256 (what every OMS verifier checks).
+    Sha256,
+    /// BLAKE2b-512.
+    Blake2b,
+    /// BLAKE3.
+    Blake3,
+}
+
+/// Arguments of `airlock keygen`.
+#[derive(Debug, clap::Args)]
+pub struct KeygenArgs {
+    /// Where to write the private key (mode 0600).
+    #[arg(long, value_name = "FILE", default_value = "signing-key.pem")]
+    pub private_key: PathBuf,
+
+    /// Where to write the public key.
+    #[arg(long, value_name = "FILE", default_value = "signing-key.pub.pem")]
+    pub public_key: PathBuf,
+
+    /// Curve of the key.
+    #[arg(long, value_enum, default_value_t = CurveChoice::P256)]
+    pub curve: CurveChoice,
+
+    /// Encrypt the private key with a passphrase ($AIRLOCK_KEY_PASSPHRASE, or asked on the
+    /// terminal).
+    #[arg(long)]
+    pub passphrase: bool,
+
+    /// Overwrite existing key files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The curves OMS signs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CurveChoice {
+    /// NIST P-256 with SHA-256.
+    P256,
+    /// NIST P-384 with SHA-384.
+    P384,
+    /// NIST P-521 with SHA-512.
+    P521,
 }
 
 /// Arguments of `airlock lock`.
@@ -100,6 +234,45 @@ pub struct VerifyArgs {
     /// Do not draw a progress bar (it is hidden anyway when stderr is not a terminal).
     #[arg(long, env = env_vars::AIRLOCK_NO_PROGRESS)]
     pub no_progress: bool,
+
+    /// Verify against this OpenSSF Model Signing signature instead of the lockfile; PATH
+    /// may then be a single file.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["lock", "update"])]
+    pub signature: Option<PathBuf>,
+
+    /// Public key (PEM) the signature must be made with.
+    #[arg(long, value_name = "PUB.pem", requires = "signature", conflicts_with_all = ["certificate_chain", "identity"])]
+    pub key: Option<PathBuf>,
+
+    /// Trusted CA certificates (PEM); the signing certificate must chain to one of them.
+    /// Repeatable. Validity is checked at the leaf's notBefore, as model_signing does.
+    #[arg(
+        long,
+        value_name = "CA.pem",
+        requires = "signature",
+        conflicts_with = "identity"
+    )]
+    pub certificate_chain: Vec<PathBuf>,
+
+    /// Keyless: the signer identity (e-mail or URI in the Fulcio certificate).
+    #[arg(long, value_name = "ID", requires_all = ["signature", "issuer"])]
+    pub identity: Option<String>,
+
+    /// Keyless: the OIDC issuer that vouched for --identity.
+    #[arg(long, value_name = "URL", requires = "identity")]
+    pub issuer: Option<String>,
+
+    /// Keyless: a Sigstore trusted_root.json (default: the public-good root built into this
+    /// airlock, which does not refresh itself).
+    #[arg(long, value_name = "FILE", requires = "identity")]
+    pub trusted_root: Option<PathBuf>,
+
+    /// Signature mode: check only the files the signature lists (new files are not an error).
+    #[arg(long, requires = "signature")]
+    pub ignore_unsigned_files: bool,
+
+    #[command(flatten)]
+    pub model: ModelPathOptions,
 }
 
 /// Arguments of `airlock scan`.

@@ -32,6 +32,8 @@ fn main() -> ExitCode {
         Command::Explain(args) => commands::rules::explain(&args),
         Command::Lock(args) => commands::integrity::lock(&args),
         Command::Verify(args) => commands::integrity::verify(&args),
+        Command::Sign(args) => commands::signing::sign(&args),
+        Command::Keygen(args) => commands::signing::keygen(&args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -3,7 +3,8 @@
 //! start last), BLAKE3 itself parallel within each buffer.
 
 use std::fs::File;
-use std::io::{ErrorKind, Read};
+use std::io::{ErrorKind, Read, Seek, SeekFrom};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -60,33 +61,24 @@ pub struct FileDigests {
 
 /// Hashes one file in a single streaming pass.
 pub fn hash_file(job: &HashJob, progress: &dyn Progress) -> Result<FileDigests, IntegrityError> {
-    let io_err = |source| IntegrityError::Io {
-        path: job.path.clone(),
-        source,
-    };
-    let mut file = File::open(&job.path).map_err(io_err)?;
     let mut sha256 = Sha256::new();
     let mut blake3 = job.blake3.then(blake3::Hasher::new);
     let mut git_sha1 = if job.git_sha1 {
         // The header needs the length up front; a file that changes while it is read
         // then simply gets a digest that matches nothing.
-        let len = file.metadata().map_err(io_err)?.len();
+        let len = std::fs::metadata(&job.path)
+            .map_err(|source| IntegrityError::Io {
+                path: job.path.clone(),
+                source,
+            })?
+            .len();
         let mut hasher = Sha1::new();
         hasher.update(format!("blob {len}\0").as_bytes());
         Some(hasher)
     } else {
         None
     };
-    let mut buffer = vec![0u8; BUFFER_SIZE];
-    let mut size = 0u64;
-    loop {
-        let read = match file.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(read) => read,
-            Err(err) if err.kind() == ErrorKind::Interrupted => continue,
-            Err(err) => return Err(io_err(err)),
-        };
-        let chunk = &buffer[..read];
+    let size = read_chunks(&job.path, None, progress, |chunk| {
         sha256.update(chunk);
         if let Some(hasher) = blake3.as_mut() {
             hasher.update_rayon(chunk);
@@ -94,15 +86,52 @@ pub fn hash_file(job: &HashJob, progress: &dyn Progress) -> Result<FileDigests, 
         if let Some(hasher) = git_sha1.as_mut() {
             hasher.update(chunk);
         }
-        size += read as u64;
-        progress.advance(read as u64);
-    }
+    })?;
     Ok(FileDigests {
         size,
         sha256: sha256.finalize().into(),
         blake3: blake3.map(|hasher| *hasher.finalize().as_bytes()),
         git_sha1: git_sha1.map(|hasher| hasher.finalize().into()),
     })
+}
+
+/// Streams `range` of a file (all of it when `None`) through `consume` one buffer at a
+/// time, so every digest in the crate reads files the same flat-memory way. Returns the
+/// bytes read.
+pub fn read_chunks(
+    path: &Path,
+    range: Option<Range<u64>>,
+    progress: &dyn Progress,
+    mut consume: impl FnMut(&[u8]),
+) -> Result<u64, IntegrityError> {
+    let io_err = |source| IntegrityError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(io_err)?;
+    let mut remaining = match &range {
+        Some(range) => {
+            file.seek(SeekFrom::Start(range.start)).map_err(io_err)?;
+            range.end.saturating_sub(range.start)
+        }
+        None => u64::MAX,
+    };
+    let mut buffer = vec![0u8; BUFFER_SIZE];
+    let mut size = 0u64;
+    while remaining > 0 {
+        let want = usize::try_from(remaining).map_or(BUFFER_SIZE, |left| left.min(BUFFER_SIZE));
+        let read = match file.read(&mut buffer[..want]) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(err) if err.kind() == ErrorKind::Interrupted => continue,
+            Err(err) => return Err(io_err(err)),
+        };
+        consume(&buffer[..read]);
+        size += read as u64;
+        remaining -= read as u64;
+        progress.advance(read as u64);
+    }
+    Ok(size)
 }
 
 /// Hashes many files in parallel; results come back in the order of `jobs`. `sizes` (same
@@ -112,13 +141,24 @@ pub fn hash_files(
     sizes: &[u64],
     progress: &dyn Progress,
 ) -> Vec<Result<FileDigests, IntegrityError>> {
+    in_parallel(jobs, sizes, progress, |job| hash_file(job, progress))
+}
+
+/// Runs `work` over `jobs` on rayon's threads, largest first (so one big file does not
+/// start last), and returns the results in the order of `jobs`.
+pub fn in_parallel<J: Sync, R: Send>(
+    jobs: &[J],
+    sizes: &[u64],
+    progress: &dyn Progress,
+    work: impl Fn(&J) -> R + Sync,
+) -> Vec<R> {
     progress.start(jobs.len() as u64, sizes.iter().sum());
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&index| std::cmp::Reverse(sizes.get(index).copied().unwrap_or(0)));
-    let mut results: Vec<(usize, Result<FileDigests, IntegrityError>)> = order
+    let mut results: Vec<(usize, R)> = order
         .into_par_iter()
         .with_max_len(1)
-        .map(|index| (index, hash_file(&jobs[index], progress)))
+        .map(|index| (index, work(&jobs[index])))
         .collect();
     results.sort_by_key(|(index, _)| *index);
     results.into_iter().map(|(_, result)| result).collect()

@@ -7,13 +7,12 @@
 //!   [`tree::snapshot`] of all of it.
 //! - [`lockfile`]: the `airlock.lock` format (docs/lockfile.md).
 //! - [`verify`]: the differences between a lock and a tree.
-//! - [`oms`]: the OMS files-mode manifest and subject digest.
+//! - [`signing`]: OpenSSF Model Signing manifests, signatures and their verification.
 
 #![forbid(unsafe_code)]
 
 pub mod hash;
 pub mod lockfile;
-pub mod oms;
 pub mod signing;
 pub mod tree;
 pub mod verify;

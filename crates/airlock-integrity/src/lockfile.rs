@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::IntegrityError;
-use crate::oms::component_cmp;
+use crate::signing::manifest::component_cmp;
 
 /// The only format version this build reads and writes.
 pub const VERSION: u32 = 1;

@@ -14,7 +14,7 @@ use std::path::{Component, Path, PathBuf};
 use crate::IntegrityError;
 use crate::hash::{HashJob, Progress, hash_files};
 use crate::lockfile::{LockedFile, LockedModel, Lockfile, Origin};
-use crate::oms::{component_cmp, is_default_ignored, subject_digest};
+use crate::signing::manifest::{component_cmp, is_default_ignored, subject_digest};
 
 /// Version-control directories that are never artifacts.
 const VCS_DIRS: [&str; 3] = [".git", ".hg", ".svn"];

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::lockfile::{LockedFile, LockedModel, Lockfile};
-use crate::oms::component_cmp;
+use crate::signing::manifest::component_cmp;
 
 /// A file whose content changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

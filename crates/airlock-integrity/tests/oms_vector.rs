@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use airlock_integrity::{NoProgress, SnapshotOptions, oms, snapshot};
+use airlock_integrity::signing::manifest::{self, Serialization};
+use airlock_integrity::{NoProgress, SnapshotOptions, snapshot};
 
 fn vector() -> Option<PathBuf> {
     let shared = std::env::var_os("AIRLOCK_SHARED")
@@ -41,16 +42,22 @@ fn subject_digest_matches_model_signing() {
         })
         .collect();
 
-    let manifest = oms::model_manifest(&dir.join("model")).unwrap();
+    let manifest = manifest::compute(
+        &dir.join("model"),
+        &Serialization::default(),
+        None,
+        &NoProgress,
+    )
+    .unwrap();
     let actual: Vec<(String, String)> = manifest
         .resources
         .iter()
-        .map(|(name, digest)| (name.clone(), hex::encode(digest)))
+        .map(|resource| (resource.name.clone(), hex::encode(&resource.digest)))
         .collect();
     assert_eq!(actual, expected, "same resources in the same order");
-    assert_eq!(hex::encode(manifest.subject_sha256), expected_subject);
+    assert_eq!(hex::encode(manifest.subject_sha256()), expected_subject);
     assert_eq!(
-        manifest.name,
+        manifest.model_name,
         statement["subject"][0]["name"].as_str().unwrap()
     );
 

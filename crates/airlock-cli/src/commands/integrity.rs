@@ -1,7 +1,7 @@
 //! `airlock lock` and `airlock verify`.
 
 use std::io::{self, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use airlock_integrity::lockfile::{self, Lockfile};
 use airlock_integrity::tree::{BlobMismatch, Skipped};
@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::Outcome;
 use crate::args::{ListFormat, LockArgs, VerifyArgs};
+use crate::commands::files;
 use crate::commands::progress::Bar;
 
 pub fn lock(args: &LockArgs) -> Result<Outcome> {
@@ -31,7 +32,7 @@ pub fn lock(args: &LockArgs) -> Result<Outcome> {
         )?;
         return Ok(Outcome::Failed);
     }
-    write_lock(&lock_path, &snapshot.lock)?;
+    files::write_atomically(&lock_path, snapshot.lock.to_text().as_bytes())?;
     let bytes: u64 = snapshot.lock.files.iter().map(|file| file.size).sum();
     writeln!(
         out,
@@ -68,6 +69,17 @@ pub fn lock(args: &LockArgs) -> Result<Outcome> {
 }
 
 pub fn verify(args: &VerifyArgs) -> Result<Outcome> {
+    if let Some(signature) = &args.signature {
+        return crate::commands::signing::verify(args, signature);
+    }
+    if !args.model.ignore_paths.is_empty()
+        || args.model.allow_symlinks
+        || args.model.no_ignore_git_paths
+    {
+        bail!(
+            "--ignore-paths, --allow-symlinks and --no-ignore-git-paths apply to signatures: add --signature FILE"
+        );
+    }
     let lock_path = args
         .lock
         .clone()
@@ -90,7 +102,7 @@ pub fn verify(args: &VerifyArgs) -> Result<Outcome> {
     let failed = !differences.is_clean() || !snapshot.cache_mismatches.is_empty();
     let updated = args.update && snapshot.cache_mismatches.is_empty() && !differences.is_clean();
     if updated {
-        write_lock(&lock_path, &snapshot.lock)?;
+        files::write_atomically(&lock_path, snapshot.lock.to_text().as_bytes())?;
     }
 
     let mut out = io::stdout().lock();
@@ -162,17 +174,6 @@ fn take_snapshot(
     let result = snapshot(path, &options, &progress);
     progress.finish();
     Ok(result?)
-}
-
-/// Writes beside the target and renames, so a crash never leaves half a lockfile.
-fn write_lock(path: &Path, lock: &Lockfile) -> Result<()> {
-    let mut temporary = PathBuf::from(path);
-    temporary.as_mut_os_string().push(".tmp");
-    std::fs::write(&temporary, lock.to_text())
-        .with_context(|| format!("cannot write `{}`", temporary.display()))?;
-    std::fs::rename(&temporary, path)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    Ok(())
 }
 
 fn warn_skipped(skipped: &[Skipped]) {

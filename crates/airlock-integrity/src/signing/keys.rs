@@ -558,6 +558,28 @@ impl PublicKey {
             }
         }
     }
+
+    /// Checks a DER ECDSA signature over the SHA-256 of `message` whatever the curve: what
+    /// model_signing 0.2 certificate signatures used, and 1.1.1 still accepts.
+    pub fn verify_sha256(&self, message: &[u8], der_signature: &[u8]) -> Result<(), KeyError> {
+        use ecdsa::signature::hazmat::PrehashVerifier;
+        let bad = |_| KeyError::BadSignature(self.curve());
+        let digest = Sha256::digest(message);
+        match &self.0 {
+            VerifyingKey::P256(key) => {
+                let sig = p256::ecdsa::Signature::from_der(der_signature).map_err(bad)?;
+                key.verify_prehash(&digest, &sig).map_err(bad)
+            }
+            VerifyingKey::P384(key) => {
+                let sig = p384::ecdsa::Signature::from_der(der_signature).map_err(bad)?;
+                key.verify_prehash(&digest, &sig).map_err(bad)
+            }
+            VerifyingKey::P521(key) => {
+                let sig = p521::ecdsa::Signature::from_der(der_signature).map_err(bad)?;
+                key.verify_prehash(&digest, &sig).map_err(bad)
+            }
+        }
+    }
 }
 
 #[cfg(test)]
