@@ -572,7 +572,12 @@ mod tests {
         let inner = snap(&snapshot_dir);
         assert_eq!(inner.lock.models[0].path, ".");
         assert_eq!(
-            inner.lock.models[0].origin.as_ref().unwrap().repo.as_deref(),
+            inner.lock.models[0]
+                .origin
+                .as_ref()
+                .unwrap()
+                .repo
+                .as_deref(),
             Some("org/tiny")
         );
         assert_eq!(inner.lock.models[0].oms_sha256, hex::encode(expected));

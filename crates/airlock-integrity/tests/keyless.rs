@@ -112,7 +112,9 @@ fn subject_digest_of_the_local_files_verifies() {
     let dir = vectors.join("model-transparency/v1.1.0-sigstore");
     let mut serialization = Serialization::default();
     // As `model_signing verify` does: the ignored path, and the signature inside the model.
-    serialization.ignore_paths.extend(["ignore-me".into(), "model.sig".into()]);
+    serialization
+        .ignore_paths
+        .extend(["ignore-me".into(), "model.sig".into()]);
     let manifest = manifest::compute(&dir, &serialization, None, &NoProgress).unwrap();
     assert_eq!(manifest.resources.len(), 2);
     let subject = manifest.subject_sha256();

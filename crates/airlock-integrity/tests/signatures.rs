@@ -79,7 +79,9 @@ fn every_upstream_key_and_certificate_vector_verifies() {
             VerifyOptions::default(),
         ),
         ("v1.1.0-certificate", "", &root, ignoring(&["ignore-me"])),
-        ("v0.2.0-certificate", "", &root, VerifyOptions::default()),
+        // model_signing leaves out the signature file when it lies in the model; 1.1
+        // signatures also record it in their ignore list, 0.2 ones do not.
+        ("v0.2.0-certificate", "", &root, ignoring(&["model.sig"])),
     ];
     for (name, model, trust, options) in cases {
         let vector = dir.join(name);
