@@ -622,4 +622,67 @@ mod tests {
         let skipped: Vec<&str> = snapshot.skipped.iter().map(|s| s.path.as_str()).collect();
         assert_eq!(skipped, ["dangling", "dirlink"]);
     }
+
+    #[test]
+    fn local_dir_downloads_are_checked_against_their_etags() {
+        let dir = tempfile::tempdir().unwrap();
+        let local = dir.path().join("bert");
+        let downloads = local.join(LOCAL_DIR_DOWNLOADS);
+        fs::create_dir_all(downloads.join("onnx")).unwrap();
+        fs::create_dir_all(local.join("onnx")).unwrap();
+        let commit = "0123456789abcdef0123456789abcdef01234567";
+        let weights = b"weights";
+        fs::write(local.join("onnx/model.onnx"), weights).unwrap();
+        fs::write(local.join("config.json"), "hello\n").unwrap();
+        fs::write(local.join("notes.txt"), "not downloaded").unwrap();
+        // As huggingface_hub writes them: commit, etag (sha256 for LFS files, git blob
+        // SHA-1 otherwise, possibly quoted), timestamp.
+        let lfs_etag = hex::encode(crate::hash::sha256(weights));
+        fs::write(
+            downloads.join("onnx/model.onnx.metadata"),
+            format!("{commit}\n\"{lfs_etag}\"\n1732600000.5\n"),
+        )
+        .unwrap();
+        fs::write(
+            downloads.join("config.json.metadata"),
+            format!("{commit}\nce013625030ba8dba906f756967f9e9ca394464a\n1732600000.5\n"),
+        )
+        .unwrap();
+
+        let clean = snap(dir.path());
+        assert!(
+            clean.cache_mismatches.is_empty(),
+            "{:?}",
+            clean.cache_mismatches
+        );
+        let paths: Vec<&str> = clean.lock.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["bert/config.json", "bert/notes.txt", "bert/onnx/model.onnx"]
+        );
+        let model = &clean.lock.models[0];
+        assert_eq!(model.path, "bert");
+        let origin = model.origin.as_ref().unwrap();
+        assert_eq!(
+            (origin.repo.as_deref(), origin.revision.as_str()),
+            (None, commit)
+        );
+
+        fs::write(local.join("onnx/model.onnx"), b"weightz").unwrap();
+        fs::write(local.join("config.json"), "hellO\n").unwrap();
+        let tampered = snap(dir.path());
+        let found: Vec<(&str, &str, &str)> = tampered
+            .cache_mismatches
+            .iter()
+            .map(|m| (m.path.as_str(), m.algorithm, m.recorded_in))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("bert/config.json", "git-sha1", "download metadata"),
+                ("bert/onnx/model.onnx", "sha256", "download metadata"),
+            ]
+        );
+        assert_eq!(tampered.cache_mismatches[1].blob, lfs_etag);
+    }
 }
