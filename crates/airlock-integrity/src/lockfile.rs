@@ -29,16 +29,33 @@ pub const FILE_NAME: &str = "airlock.lock";
 const HEADER: &str =
     "# airlock.lock: pinned digests, written by `airlock lock` (format: docs/lockfile.md)\n";
 
-/// Where a model came from, when the Hugging Face cache layout says so.
+/// Where a model came from, when the Hugging Face cache layout or the download metadata of
+/// a `local_dir` download says so.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Origin {
-    /// `model`, `dataset` or `space`.
-    pub repo_type: String,
-    /// Hub repository id, `org/name`.
-    pub repo: String,
-    /// The snapshot folder name: the commit the files were downloaded at.
+    /// `model`, `dataset` or `space` (known from a cache path only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo_type: Option<String>,
+    /// Hub repository id, `org/name` (known from a cache path only; `local_dir` download
+    /// metadata does not record it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
+    /// The commit the files were downloaded at.
     pub revision: String,
+}
+
+impl std::fmt::Display for Origin {
+    /// `model org/name@<commit>`, or `@<commit>` when only the revision is known.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(repo_type) = &self.repo_type {
+            write!(f, "{repo_type} ")?;
+        }
+        if let Some(repo) = &self.repo {
+            write!(f, "{repo}")?;
+        }
+        write!(f, "@{}", self.revision)
+    }
 }
 
 /// One model directory and the digest OMS signatures give it.
@@ -150,13 +167,15 @@ impl Lockfile {
             let _ = writeln!(out, "path = {}", quote(&model.path));
             let _ = writeln!(out, "oms_sha256 = {}", quote(&model.oms_sha256));
             if let Some(origin) = &model.origin {
-                let _ = writeln!(
-                    out,
-                    "hf = {{ repo_type = {}, repo = {}, revision = {} }}",
-                    quote(&origin.repo_type),
-                    quote(&origin.repo),
-                    quote(&origin.revision)
-                );
+                let mut fields = Vec::new();
+                if let Some(repo_type) = &origin.repo_type {
+                    fields.push(format!("repo_type = {}", quote(repo_type)));
+                }
+                if let Some(repo) = &origin.repo {
+                    fields.push(format!("repo = {}", quote(repo)));
+                }
+                fields.push(format!("revision = {}", quote(&origin.revision)));
+                let _ = writeln!(out, "hf = {{ {} }}", fields.join(", "));
             }
         }
         for file in files {
@@ -232,8 +251,8 @@ mod tests {
                 path: "models--org--m/snapshots/abc".into(),
                 oms_sha256: digest(1),
                 origin: Some(Origin {
-                    repo_type: "model".into(),
-                    repo: "org/m".into(),
+                    repo_type: Some("model".into()),
+                    repo: Some("org/m".into()),
                     revision: "abc".into(),
                 }),
             }],

@@ -8,7 +8,7 @@
 //! the `snapshots/` links already name, and `.locks/` beside such directories). Links to
 //! directories are not followed and dangling links are skipped; both are reported.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
 use crate::IntegrityError;
@@ -34,12 +34,16 @@ pub struct Skipped {
     pub reason: &'static str,
 }
 
-/// A Hugging Face cache snapshot file whose content does not match the blob name it links to.
+/// A Hugging Face download whose content does not match the digest the Hub gave for it: a
+/// cache snapshot file against the blob name it links to, or a `local_dir` download against
+/// the etag in its download metadata.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BlobMismatch {
-    /// Relative `/` path of the snapshot file.
+    /// Relative `/` path of the downloaded file.
     pub path: String,
-    /// The blob's file name: the digest the Hub promised.
+    /// Where the promised digest comes from: `blob name` or `download metadata`.
+    pub recorded_in: &'static str,
+    /// The digest the Hub promised (the blob's file name, or the download's etag).
     pub blob: String,
     /// `sha256` (LFS files) or `git-sha1` (small files stored in git).
     pub algorithm: &'static str,
@@ -71,9 +75,18 @@ struct Candidate {
     relative: String,
     path: PathBuf,
     size: u64,
-    /// Blob file name when this is a snapshot link into its repo's `blobs/`.
-    blob: Option<String>,
+    /// The digest the Hub promised for this file, when it is a Hugging Face download.
+    promise: Option<Promise>,
 }
+
+/// A digest the Hugging Face Hub gave for a downloaded file, and where it was recorded.
+struct Promise {
+    digest: String,
+    recorded_in: &'static str,
+}
+
+/// Where `huggingface_hub` keeps the metadata of `local_dir` downloads, inside that dir.
+const LOCAL_DIR_DOWNLOADS: &str = ".cache/huggingface/download";
 
 /// Walks `root`, hashes every artifact in parallel and computes each model's OMS digest.
 pub fn snapshot(
@@ -97,6 +110,7 @@ pub fn snapshot(
     let mut candidates = Vec::new();
     let mut skipped = Vec::new();
     let mut snapshots = BTreeSet::new();
+    let mut local_dirs = BTreeSet::new();
     let walker = walkdir::WalkDir::new(root)
         .follow_links(false)
         .min_depth(1)
@@ -108,6 +122,15 @@ pub fn snapshot(
         let relative = relative_name(root, entry.path())?;
         let kind = entry.file_type();
         if kind.is_dir() {
+            if entry.file_name() == ".cache"
+                && entry
+                    .path()
+                    .join(LOCAL_DIR_DOWNLOADS.trim_start_matches(".cache/"))
+                    .is_dir()
+            {
+                let parent = relative.rsplit_once('/').map_or(".", |(parent, _)| parent);
+                local_dirs.insert(parent.to_owned());
+            }
             if let Some(parent) = entry.path().parent()
                 && parent.file_name().is_some_and(|name| name == "snapshots")
                 && parent.parent().is_some_and(|repo| hf_repo(repo).is_some())
@@ -159,8 +182,11 @@ pub fn snapshot(
             });
             continue;
         };
-        let blob = if kind.is_symlink() {
-            blob_name(entry.path())
+        let promise = if kind.is_symlink() {
+            blob_name(entry.path()).map(|digest| Promise {
+                digest,
+                recorded_in: "blob name",
+            })
         } else {
             None
         };
@@ -168,10 +194,11 @@ pub fn snapshot(
             relative,
             path: entry.path().to_path_buf(),
             size,
-            blob,
+            promise,
         });
     }
     candidates.sort_by(|a, b| component_cmp(&a.relative, &b.relative));
+    let download_revisions = apply_download_metadata(root, &local_dirs, &mut candidates);
 
     let jobs: Vec<HashJob> = candidates
         .iter()
@@ -179,9 +206,9 @@ pub fn snapshot(
             path: candidate.path.clone(),
             blake3: options.blake3,
             git_sha1: candidate
-                .blob
-                .as_deref()
-                .is_some_and(|blob| is_hex(blob, 40)),
+                .promise
+                .as_ref()
+                .is_some_and(|promise| is_hex(&promise.digest, 40)),
         })
         .collect();
     let sizes: Vec<u64> = candidates.iter().map(|candidate| candidate.size).collect();
@@ -192,7 +219,8 @@ pub fn snapshot(
     let mut cache_mismatches = Vec::new();
     for (candidate, result) in candidates.into_iter().zip(results) {
         let hashed = result?;
-        if let Some(blob) = &candidate.blob {
+        if let Some(promise) = &candidate.promise {
+            let blob = &promise.digest;
             let actual = if is_hex(blob, 64) {
                 Some(("sha256", hex::encode(hashed.sha256)))
             } else {
@@ -205,6 +233,7 @@ pub fn snapshot(
             {
                 cache_mismatches.push(BlobMismatch {
                     path: candidate.relative.clone(),
+                    recorded_in: promise.recorded_in,
                     blob: blob.clone(),
                     algorithm,
                     actual,
@@ -227,6 +256,18 @@ pub fn snapshot(
             (relative, origin)
         })
         .collect();
+    for (dir, revisions) in download_revisions {
+        // One revision for the whole download; a mix of revisions names none.
+        let origin = match revisions.len() {
+            1 => revisions.into_iter().next().map(|revision| Origin {
+                repo_type: None,
+                repo: None,
+                revision,
+            }),
+            _ => None,
+        };
+        model_dirs.push((dir, origin));
+    }
     if model_dirs.is_empty() {
         let origin = std::path::absolute(root)
             .ok()
@@ -294,6 +335,9 @@ fn is_bookkeeping_dir(path: &Path) -> bool {
     let parent = path.parent();
     match name {
         "blobs" | ".no_exist" => parent.is_some_and(|repo| hf_repo(repo).is_some()),
+        "huggingface" => {
+            parent.is_some_and(|dir| dir.file_name().is_some_and(|name| name == ".cache"))
+        }
         ".locks" => parent
             .and_then(|dir| std::fs::read_dir(dir).ok())
             .is_some_and(|entries| {
@@ -323,10 +367,62 @@ fn origin_of(snapshot_dir: &Path) -> Option<Origin> {
     }
     let (repo_type, repo) = hf_repo(snapshots.parent()?)?;
     Some(Origin {
-        repo_type: repo_type.to_owned(),
-        repo,
+        repo_type: Some(repo_type.to_owned()),
+        repo: Some(repo),
         revision: revision.to_owned(),
     })
+}
+
+/// Attaches the etag of each `local_dir` download (`<dir>/.cache/huggingface/download/
+/// <file>.metadata`: commit, etag, timestamp, one per line, as `huggingface_hub` writes
+/// them) to its file, and returns the revisions each download directory was fetched at.
+fn apply_download_metadata(
+    root: &Path,
+    local_dirs: &BTreeSet<String>,
+    candidates: &mut [Candidate],
+) -> BTreeMap<String, BTreeSet<String>> {
+    let mut revisions: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for candidate in candidates
+        .iter_mut()
+        .filter(|candidate| candidate.promise.is_none())
+    {
+        // The innermost download directory holding this file.
+        let Some((dir, inner)) = local_dirs
+            .iter()
+            .rev()
+            .find_map(|dir| Some((dir, model_relative(dir, &candidate.relative)?)))
+        else {
+            continue;
+        };
+        let metadata = root
+            .join(dir)
+            .join(LOCAL_DIR_DOWNLOADS)
+            .join(format!("{inner}.metadata"));
+        let Some((commit, etag)) = read_download_metadata(&metadata) else {
+            continue;
+        };
+        revisions.entry(dir.clone()).or_default().insert(commit);
+        if is_hex(&etag, 64) || is_hex(&etag, 40) {
+            candidate.promise = Some(Promise {
+                digest: etag.to_ascii_lowercase(),
+                recorded_in: "download metadata",
+            });
+        }
+    }
+    revisions
+}
+
+/// The commit and etag of one download metadata file (a few hundred bytes; anything larger
+/// or not in the three-line layout is not `huggingface_hub`'s and is ignored).
+fn read_download_metadata(path: &Path) -> Option<(String, String)> {
+    let file = std::fs::File::open(path).ok()?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::Read::take(file, 4096), &mut text).ok()?;
+    let mut lines = text.lines().map(str::trim);
+    let commit = lines.next()?;
+    let etag = lines.next()?.trim_start_matches("W/").trim_matches('"');
+    lines.next()?.parse::<f64>().ok()?;
+    is_hex(commit, 40).then(|| (commit.to_ascii_lowercase(), etag.to_owned()))
 }
 
 /// The blob a snapshot link points at, when it points into its own repo's `blobs/`.
@@ -460,8 +556,8 @@ mod tests {
         let origin = model.origin.as_ref().unwrap();
         assert_eq!(
             (
-                origin.repo_type.as_str(),
-                origin.repo.as_str(),
+                origin.repo_type.as_deref().unwrap_or_default(),
+                origin.repo.as_deref().unwrap_or_default(),
                 origin.revision.as_str()
             ),
             ("model", "org/tiny", rev)
@@ -476,8 +572,13 @@ mod tests {
         let inner = snap(&snapshot_dir);
         assert_eq!(inner.lock.models[0].path, ".");
         assert_eq!(
-            inner.lock.models[0].origin.as_ref().unwrap().repo,
-            "org/tiny"
+            inner.lock.models[0]
+                .origin
+                .as_ref()
+                .unwrap()
+                .repo
+                .as_deref(),
+            Some("org/tiny")
         );
         assert_eq!(inner.lock.models[0].oms_sha256, hex::encode(expected));
 
@@ -520,5 +621,68 @@ mod tests {
         assert_eq!(paths, ["d/f", "filelink"]);
         let skipped: Vec<&str> = snapshot.skipped.iter().map(|s| s.path.as_str()).collect();
         assert_eq!(skipped, ["dangling", "dirlink"]);
+    }
+
+    #[test]
+    fn local_dir_downloads_are_checked_against_their_etags() {
+        let dir = tempfile::tempdir().unwrap();
+        let local = dir.path().join("bert");
+        let downloads = local.join(LOCAL_DIR_DOWNLOADS);
+        fs::create_dir_all(downloads.join("onnx")).unwrap();
+        fs::create_dir_all(local.join("onnx")).unwrap();
+        let commit = "0123456789abcdef0123456789abcdef01234567";
+        let weights = b"weights";
+        fs::write(local.join("onnx/model.onnx"), weights).unwrap();
+        fs::write(local.join("config.json"), "hello\n").unwrap();
+        fs::write(local.join("notes.txt"), "not downloaded").unwrap();
+        // As huggingface_hub writes them: commit, etag (sha256 for LFS files, git blob
+        // SHA-1 otherwise, possibly quoted), timestamp.
+        let lfs_etag = hex::encode(crate::hash::sha256(weights));
+        fs::write(
+            downloads.join("onnx/model.onnx.metadata"),
+            format!("{commit}\n\"{lfs_etag}\"\n1732600000.5\n"),
+        )
+        .unwrap();
+        fs::write(
+            downloads.join("config.json.metadata"),
+            format!("{commit}\nce013625030ba8dba906f756967f9e9ca394464a\n1732600000.5\n"),
+        )
+        .unwrap();
+
+        let clean = snap(dir.path());
+        assert!(
+            clean.cache_mismatches.is_empty(),
+            "{:?}",
+            clean.cache_mismatches
+        );
+        let paths: Vec<&str> = clean.lock.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["bert/config.json", "bert/notes.txt", "bert/onnx/model.onnx"]
+        );
+        let model = &clean.lock.models[0];
+        assert_eq!(model.path, "bert");
+        let origin = model.origin.as_ref().unwrap();
+        assert_eq!(
+            (origin.repo.as_deref(), origin.revision.as_str()),
+            (None, commit)
+        );
+
+        fs::write(local.join("onnx/model.onnx"), b"weightz").unwrap();
+        fs::write(local.join("config.json"), "hellO\n").unwrap();
+        let tampered = snap(dir.path());
+        let found: Vec<(&str, &str, &str)> = tampered
+            .cache_mismatches
+            .iter()
+            .map(|m| (m.path.as_str(), m.algorithm, m.recorded_in))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("bert/config.json", "git-sha1", "download metadata"),
+                ("bert/onnx/model.onnx", "sha256", "download metadata"),
+            ]
+        );
+        assert_eq!(tampered.cache_mismatches[1].blob, lfs_etag);
     }
 }

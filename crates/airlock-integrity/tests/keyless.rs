@@ -111,7 +111,10 @@ fn subject_digest_of_the_local_files_verifies() {
     // Upstream signs the directory ignoring `ignore-me`, leaving signme-1 and signme-2.
     let dir = vectors.join("model-transparency/v1.1.0-sigstore");
     let mut serialization = Serialization::default();
-    serialization.ignore_paths.push("ignore-me".into());
+    // As `model_signing verify` does: the ignored path, and the signature inside the model.
+    serialization
+        .ignore_paths
+        .extend(["ignore-me".into(), "model.sig".into()]);
     let manifest = manifest::compute(&dir, &serialization, None, &NoProgress).unwrap();
     assert_eq!(manifest.resources.len(), 2);
     let subject = manifest.subject_sha256();

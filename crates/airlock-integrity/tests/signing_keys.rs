@@ -191,6 +191,15 @@ fn keys_written_by_openssl_and_cryptography_load() {
 }
 
 #[test]
+fn a_key_after_a_certificate_in_one_file_loads() {
+    let certs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/certs");
+    let read = |name: &str| std::fs::read_to_string(certs.join(name)).unwrap();
+    let combined = format!("{}{}", read("leaf.pem"), read("leaf-key.pem"));
+    let key = PrivateKey::from_pem(&combined, None).unwrap();
+    assert_eq!(key.curve(), Curve::P256);
+}
+
+#[test]
 fn keys_oms_cannot_use_are_named() {
     for (file, want) in [
         ("secp256k1.pem", "secp256k1"),
@@ -271,7 +280,7 @@ fn python_has_cryptography() -> bool {
 }
 
 /// Our encrypted PEM loads in Python `cryptography` (what `model_signing --password` uses) and
-/// in `openssl pkey`; `cryptography` also verifies our signatures with the curve's hash.
+/// in `openssl pkey`; `cryptography` and we verify each other's signatures with the curve's hash.
 #[test]
 fn python_cryptography_and_openssl_read_our_keys() {
     if !python_has_cryptography() {
@@ -298,6 +307,9 @@ h = {256: hashes.SHA256(), 384: hashes.SHA384(), 521: hashes.SHA512()}[key.curve
 key.public_key().verify(open(sys.argv[2], "rb").read(), b"DSSEv1 payload", ec.ECDSA(h))
 sys.stdout.write(key.public_key().public_bytes(
     serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode())
+# Signatures by cryptography (random nonces, so high and low S values both occur).
+for _ in range(8):
+    print(key.sign(b"from python", ec.ECDSA(h)).hex())
 "#;
         let out = Command::new("python3")
             .arg("-c")
@@ -311,10 +323,15 @@ sys.stdout.write(key.public_key().public_bytes(
             "{curve}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert_eq!(
-            String::from_utf8(out.stdout).unwrap(),
-            key.public_key().to_pem()
-        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let end = stdout.find("-----END PUBLIC KEY-----\n").unwrap() + 25;
+        let (pem, signatures) = stdout.split_at(end);
+        assert_eq!(pem, key.public_key().to_pem());
+        assert_eq!(signatures.lines().count(), 8);
+        for sig in signatures.lines() {
+            let sig = hex::decode(sig).unwrap();
+            key.public_key().verify(b"from python", &sig).unwrap();
+        }
 
         match Command::new("openssl")
             .args(["pkey", "-pubout", "-passin", "pass:s3cret", "-in"])

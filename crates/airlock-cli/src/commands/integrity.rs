@@ -1,7 +1,7 @@
 //! `airlock lock` and `airlock verify`.
 
 use std::io::{self, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use airlock_integrity::lockfile::{self, Lockfile};
 use airlock_integrity::tree::{BlobMismatch, Skipped};
@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::Outcome;
 use crate::args::{ListFormat, LockArgs, VerifyArgs};
+use crate::commands::files;
 use crate::commands::progress::Bar;
 
 pub fn lock(args: &LockArgs) -> Result<Outcome> {
@@ -31,7 +32,7 @@ pub fn lock(args: &LockArgs) -> Result<Outcome> {
         )?;
         return Ok(Outcome::Failed);
     }
-    write_lock(&lock_path, &snapshot.lock)?;
+    files::write_atomically(&lock_path, snapshot.lock.to_text().as_bytes())?;
     let bytes: u64 = snapshot.lock.files.iter().map(|file| file.size).sum();
     writeln!(
         out,
@@ -50,12 +51,7 @@ pub fn lock(args: &LockArgs) -> Result<Outcome> {
         let origin = model
             .origin
             .as_ref()
-            .map(|origin| {
-                format!(
-                    "  ({} {}@{})",
-                    origin.repo_type, origin.repo, origin.revision
-                )
-            })
+            .map(|origin| format!("  ({origin})"))
             .unwrap_or_default();
         writeln!(
             out,
@@ -101,7 +97,7 @@ pub fn verify(args: &VerifyArgs) -> Result<Outcome> {
     let failed = !differences.is_clean() || !snapshot.cache_mismatches.is_empty();
     let updated = args.update && snapshot.cache_mismatches.is_empty() && !differences.is_clean();
     if updated {
-        write_lock(&lock_path, &snapshot.lock)?;
+        files::write_atomically(&lock_path, snapshot.lock.to_text().as_bytes())?;
     }
 
     let mut out = io::stdout().lock();
@@ -175,17 +171,6 @@ fn take_snapshot(
     Ok(result?)
 }
 
-/// Writes beside the target and renames, so a crash never leaves half a lockfile.
-fn write_lock(path: &Path, lock: &Lockfile) -> Result<()> {
-    let mut temporary = PathBuf::from(path);
-    temporary.as_mut_os_string().push(".tmp");
-    std::fs::write(&temporary, lock.to_text())
-        .with_context(|| format!("cannot write `{}`", temporary.display()))?;
-    std::fs::rename(&temporary, path)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    Ok(())
-}
-
 fn warn_skipped(skipped: &[Skipped]) {
     let mut err = io::stderr().lock();
     for entry in skipped {
@@ -232,7 +217,7 @@ fn write_table(out: &mut dyn Write, differences: &Diff, snapshot: &Snapshot) -> 
             .iter()
             .find(|current| current.path == model.path)
             .and_then(|current| current.origin.as_ref())
-            .map(|origin| format!("  ({}@{})", origin.repo, origin.revision))
+            .map(|origin| format!("  ({origin})"))
             .unwrap_or_default();
         writeln!(
             out,
@@ -245,10 +230,14 @@ fn write_table(out: &mut dyn Write, differences: &Diff, snapshot: &Snapshot) -> 
 
 fn write_cache_mismatches(out: &mut dyn Write, mismatches: &[BlobMismatch]) -> io::Result<()> {
     for mismatch in mismatches {
-        writeln!(out, "hf-cache  {}", mismatch.path)?;
+        let (label, promised) = match mismatch.recorded_in {
+            "download metadata" => ("hf-download", "etag  "),
+            _ => ("hf-cache  ", "blob  "),
+        };
+        writeln!(out, "{label}{}", mismatch.path)?;
         writeln!(
             out,
-            "          blob    {} {}",
+            "          {promised}  {} {}",
             mismatch.algorithm, mismatch.blob
         )?;
         writeln!(

@@ -21,6 +21,7 @@ use crate::Outcome;
 use crate::args::{
     CurveChoice, HashChoice, KeygenArgs, ListFormat, ModelPathOptions, SignArgs, VerifyArgs,
 };
+use crate::commands::files;
 use crate::commands::progress::Bar;
 use crate::env_vars::AIRLOCK_KEY_PASSPHRASE;
 
@@ -107,7 +108,7 @@ pub fn sign(args: &SignArgs) -> Result<Outcome> {
     progress.finish();
     let manifest = manifest?;
     let bundle = sign_manifest(&manifest, &key, chain.as_deref())?;
-    write_atomically(&args.signature, bundle.to_json().as_bytes())?;
+    files::write_atomically(&args.signature, bundle.to_json().as_bytes())?;
     writeln!(
         io::stdout().lock(),
         "signed {}: {} with {}, subject sha256 {} -> {}",
@@ -455,17 +456,6 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>> {
 fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>> {
     let pem = read_text(path)?;
     Ok(parse_pem_certificates(&pem).with_context(|| format!("in `{}`", path.display()))?)
-}
-
-/// Writes beside the target and renames, so a crash never leaves half a signature.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut temporary = PathBuf::from(path);
-    temporary.as_mut_os_string().push(".tmp");
-    std::fs::write(&temporary, bytes)
-        .with_context(|| format!("cannot write `{}`", temporary.display()))?;
-    std::fs::rename(&temporary, path)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    Ok(())
 }
 
 /// Creates the private key file readable by its owner only, before any byte is written.

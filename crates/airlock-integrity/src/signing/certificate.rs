@@ -7,8 +7,8 @@
 //! - The path runs from the leaf through bundle certificates and/or trusted certificates and
 //!   must end at a **self-issued trusted certificate** (a root). A trusted certificate that is
 //!   not self-issued acts as an intermediate, as in OpenSSL without `X509_V_FLAG_PARTIAL_CHAIN`;
-//!   a self-signed root that is only in the bundle is not trusted. The root's own signature
-//!   is not checked (OpenSSL's default too).
+//!   a self-signed root that is only in the bundle is not trusted. The trusted root's own
+//!   signature is not checked (OpenSSL's default too).
 //! - Every issuer: its subject equals the child's issuer name, it verifies the child's
 //!   signature, basicConstraints CA:TRUE, keyCertSign when keyUsage is present, and
 //!   pathLenConstraint holds. The inner and outer signature algorithms must agree.
@@ -19,15 +19,15 @@
 //!   `model_signing`'s check, done after the chain). Its key must be an OMS ECDSA key.
 //!   A leaf with CA:TRUE is accepted (upstream's own test leaf is one).
 //!
-//! Deliberate differences from OpenSSL (all stricter, none seen in OMS signatures):
+//! Deliberate differences from OpenSSL (all stricter):
 //! - names are compared as DER bytes, not with OpenSSL's case- and space-folding;
 //! - an issuer needs basicConstraints CA:TRUE: OpenSSL also takes a v1 self-signed root or
 //!   a keyCertSign-only certificate as a CA;
 //! - unknown critical extensions are rejected as OpenSSL does, but name constraints and
 //!   policy constraints are not implemented, so certificates marking them critical are
 //!   rejected; duplicate extensions are rejected;
-//! - signature algorithms: RSA PKCS#1 v1.5 and ECDSA (P-256/P-384/P-521) with
-//!   SHA-256/384/512 only (no RSA-PSS, SHA-1, DSA or EdDSA);
+//! - signature algorithms: RSA PKCS#1 v1.5, RSASSA-PSS (MGF1 over the same hash) and ECDSA
+//!   (P-256/P-384/P-521), each with SHA-256/384/512 only (no SHA-1, DSA or EdDSA);
 //! - at most [`MAX_PATH_LEN`] certificates on a path and [`MAX_BUNDLE_CERTIFICATES`] in a
 //!   bundle (OpenSSL allows 100 levels).
 
@@ -61,6 +61,11 @@ mod oid {
     pub const ECDSA_SHA256: Oid = Oid::new_unwrap("1.2.840.10045.4.3.2");
     pub const ECDSA_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
     pub const ECDSA_SHA512: Oid = Oid::new_unwrap("1.2.840.10045.4.3.4");
+    pub const RSASSA_PSS: Oid = Oid::new_unwrap("1.2.840.113549.1.1.10");
+    pub const MGF1: Oid = Oid::new_unwrap("1.2.840.113549.1.1.8");
+    pub const SHA256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.1");
+    pub const SHA384: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.2");
+    pub const SHA512: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.3");
     pub const RSA_ENCRYPTION: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
     pub const EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
     pub const P256: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
@@ -163,8 +168,13 @@ pub enum ChainError {
         not_after: String,
     },
     /// The path ends at a self-signed certificate that is not trusted.
-    #[error("the chain ends at self-signed `{0}`, which is not among the trusted certificates")]
+    #[error(
+        "the chain ends at `{0}`, which is self-issued (a root) but not among the trusted certificates"
+    )]
     UntrustedRoot(String),
+    /// Certificates that certify each other without reaching a root.
+    #[error("the chain loops back to `{0}` without reaching a trusted root")]
+    Loop(String),
     /// The path would be longer than [`MAX_PATH_LEN`] or the search too long.
     #[error(
         "no chain of at most {MAX_PATH_LEN} certificates reaches a trusted root (search stopped at `{0}`)"
@@ -209,7 +219,7 @@ pub enum ChainError {
 pub struct VerifiedLeaf {
     /// The leaf's public key; the DSSE signature must verify with it.
     pub public_key: PublicKey,
-    /// The leaf's subject (RFC 4514 string).
+    /// The leaf's subject, attributes in encoded order (`O=…,CN=…`).
     pub subject: String,
     /// Lowercase hex SHA-256 of the leaf's DER (what `--log_fingerprints` prints, without colons).
     pub sha256_fingerprint: String,
@@ -248,7 +258,14 @@ struct Cert {
     subject_der: Vec<u8>,
     issuer_der: Vec<u8>,
     trusted: bool,
-    ext: Extensions,
+    /// Extension problems only matter once the certificate is on a path (a bundle of trusted
+    /// roots may hold certificates this verifier cannot process).
+    ext: Result<Extensions, ExtensionProblem>,
+}
+
+enum ExtensionProblem {
+    Unhandled { oid: String },
+    Invalid { oid: String, reason: String },
 }
 
 #[derive(Default)]
@@ -274,13 +291,19 @@ impl Cert {
         };
         // The signed bytes exactly as they arrived (not re-encoded).
         let tbs = SliceReader::new(der)
-            .and_then(|mut r| r.sequence(|seq| Ok(seq.tlv_bytes()?.to_vec())))
+            .and_then(|mut r| {
+                r.sequence(|seq| {
+                    let tbs = seq.tlv_bytes()?.to_vec();
+                    seq.read_slice(seq.remaining_len())?;
+                    Ok(tbs)
+                })
+            })
             .map_err(malformed)?;
         let tbs_cert = &cert.tbs_certificate;
         let subject = tbs_cert.subject.to_string();
         let subject_der = tbs_cert.subject.to_der().map_err(malformed)?;
         let issuer_der = tbs_cert.issuer.to_der().map_err(malformed)?;
-        let ext = Extensions::read(&cert, &subject)?;
+        let ext = Extensions::read(&cert);
         Ok(Cert {
             der: der.to_vec(),
             tbs,
@@ -293,8 +316,28 @@ impl Cert {
         })
     }
 
+    fn extensions(&self) -> Result<&Extensions, ChainError> {
+        self.ext.as_ref().map_err(|problem| match problem {
+            ExtensionProblem::Unhandled { oid } => ChainError::UnhandledCriticalExtension {
+                subject: self.subject.clone(),
+                oid: oid.clone(),
+            },
+            ExtensionProblem::Invalid { oid, reason } => ChainError::BadExtension {
+                subject: self.subject.clone(),
+                oid: oid.clone(),
+                reason: reason.clone(),
+            },
+        })
+    }
+
     fn self_issued(&self) -> bool {
         self.subject_der == self.issuer_der
+    }
+
+    /// Self-issued and signed by its own key: a root. (Upstream's test leaf is self-issued,
+    /// named like the intermediate that signed it, and is not a root.)
+    fn self_signed(&self) -> bool {
+        self.self_issued() && self.verify_signature_on(self).is_ok()
     }
 
     fn fingerprint(&self) -> String {
@@ -325,20 +368,15 @@ impl Cert {
             child: child.subject.clone(),
             reason,
         };
-        let bc = self
-            .ext
+        let ext = self.extensions()?;
+        let bc = ext
             .basic_constraints
             .as_ref()
             .ok_or_else(|| not_a_ca("no basicConstraints extension"))?;
         if !bc.ca {
             return Err(not_a_ca("basicConstraints CA:FALSE"));
         }
-        if self
-            .ext
-            .key_usage
-            .as_ref()
-            .is_some_and(|ku| !ku.key_cert_sign())
-        {
+        if ext.key_usage.as_ref().is_some_and(|ku| !ku.key_cert_sign()) {
             return Err(not_a_ca("keyUsage lacks keyCertSign"));
         }
         if bc
@@ -376,19 +414,44 @@ impl Cert {
             spki::SubjectPublicKeyInfoRef::try_from(key_der.as_slice()).map_err(|_| bad())?;
         let msg = child.tbs.as_slice();
         match alg.oid {
-            oid::SHA256_WITH_RSA | oid::SHA384_WITH_RSA | oid::SHA512_WITH_RSA => {
-                use rsa::pkcs1v15::{Signature, VerifyingKey};
+            oid::SHA256_WITH_RSA
+            | oid::SHA384_WITH_RSA
+            | oid::SHA512_WITH_RSA
+            | oid::RSASSA_PSS => {
                 use rsa::pkcs8::DecodePublicKey as _;
+                use rsa::{pkcs1v15, pss};
                 if spki.algorithm.oid != oid::RSA_ENCRYPTION {
                     return Err(bad());
                 }
                 let key = rsa::RsaPublicKey::from_public_key_der(&key_der)
                     .map_err(|e| unsupported(format!("an RSA key it cannot use ({e})")))?;
-                let sig = Signature::try_from(signature).map_err(|_| bad())?;
-                match alg.oid {
-                    oid::SHA256_WITH_RSA => VerifyingKey::<Sha256>::new(key).verify(msg, &sig),
-                    oid::SHA384_WITH_RSA => VerifyingKey::<Sha384>::new(key).verify(msg, &sig),
-                    _ => VerifyingKey::<Sha512>::new(key).verify(msg, &sig),
+                if alg.oid == oid::RSASSA_PSS {
+                    let (hash, salt_len) = pss_parameters(alg)
+                        .map_err(|reason| unsupported(format!("RSASSA-PSS {reason}")))?;
+                    let sig = pss::Signature::try_from(signature).map_err(|_| bad())?;
+                    match hash {
+                        oid::SHA256 => {
+                            pss::VerifyingKey::<Sha256>::new_with_salt_len(key, salt_len)
+                                .verify(msg, &sig)
+                        }
+                        oid::SHA384 => {
+                            pss::VerifyingKey::<Sha384>::new_with_salt_len(key, salt_len)
+                                .verify(msg, &sig)
+                        }
+                        _ => pss::VerifyingKey::<Sha512>::new_with_salt_len(key, salt_len)
+                            .verify(msg, &sig),
+                    }
+                } else {
+                    let sig = pkcs1v15::Signature::try_from(signature).map_err(|_| bad())?;
+                    match alg.oid {
+                        oid::SHA256_WITH_RSA => {
+                            pkcs1v15::VerifyingKey::<Sha256>::new(key).verify(msg, &sig)
+                        }
+                        oid::SHA384_WITH_RSA => {
+                            pkcs1v15::VerifyingKey::<Sha384>::new(key).verify(msg, &sig)
+                        }
+                        _ => pkcs1v15::VerifyingKey::<Sha512>::new(key).verify(msg, &sig),
+                    }
                 }
                 .map_err(|_| bad())
             }
@@ -432,6 +495,31 @@ impl Cert {
     }
 }
 
+/// The hash and salt length of RSASSA-PSS parameters, if they are ones this verifier accepts:
+/// SHA-256/384/512 with MGF1 over the same hash and the standard trailer.
+fn pss_parameters(
+    alg: &spki::AlgorithmIdentifierOwned,
+) -> Result<(ObjectIdentifier, usize), String> {
+    use rsa::pkcs1::{RsaPssParams, TrailerField};
+    let params: RsaPssParams<'_> = alg
+        .parameters
+        .as_ref()
+        .ok_or("without parameters")?
+        .decode_as()
+        .map_err(|e| format!("with malformed parameters ({e})"))?;
+    let hash = params.hash.oid;
+    if ![oid::SHA256, oid::SHA384, oid::SHA512].contains(&hash) {
+        return Err(format!("with hash {hash}"));
+    }
+    if params.mask_gen.oid != oid::MGF1 || params.mask_gen.parameters.map(|p| p.oid) != Some(hash) {
+        return Err("with a mask other than MGF1 over the signature's hash".to_owned());
+    }
+    if params.trailer_field != TrailerField::BC {
+        return Err("with a non-standard trailer field".to_owned());
+    }
+    Ok((hash, usize::from(params.salt_len)))
+}
+
 fn verify_ecdsa<K: PrehashVerifier<S>, S>(
     key: Result<K, ecdsa::Error>,
     signature: Result<S, ecdsa::Error>,
@@ -446,7 +534,6 @@ fn verify_ecdsa<K: PrehashVerifier<S>, S>(
 fn signature_algorithm_name(oid: &ObjectIdentifier) -> String {
     match oid.to_string().as_str() {
         "1.2.840.113549.1.1.5" => "sha1WithRSAEncryption".to_owned(),
-        "1.2.840.113549.1.1.10" => "RSASSA-PSS".to_owned(),
         "1.2.840.10045.4.1" => "ecdsa-with-SHA1".to_owned(),
         "1.3.101.112" => "Ed25519".to_owned(),
         "1.3.101.113" => "Ed448".to_owned(),
@@ -455,12 +542,11 @@ fn signature_algorithm_name(oid: &ObjectIdentifier) -> String {
 }
 
 impl Extensions {
-    fn read(cert: &Certificate, subject: &str) -> Result<Self, ChainError> {
+    fn read(cert: &Certificate) -> Result<Self, ExtensionProblem> {
         let mut ext = Extensions::default();
         let mut seen = HashSet::new();
         for e in cert.tbs_certificate.extensions.iter().flatten() {
-            let bad = |reason: String| ChainError::BadExtension {
-                subject: subject.to_owned(),
+            let bad = |reason: String| ExtensionProblem::Invalid {
                 oid: extension_name(&e.extn_id),
                 reason,
             };
@@ -482,8 +568,7 @@ impl Extensions {
                         Some(ExtendedKeyUsage::from_der(value).map_err(|e| bad(e.to_string()))?);
                 }
                 other if e.critical && !HANDLED_CRITICAL.contains(&other) => {
-                    return Err(ChainError::UnhandledCriticalExtension {
-                        subject: subject.to_owned(),
+                    return Err(ExtensionProblem::Unhandled {
                         oid: extension_name(&other),
                     });
                 }
@@ -563,14 +648,23 @@ impl Search<'_> {
             .iter()
             .filter(|&&i| !self.certs[i].self_issued())
             .count();
-        let mut found_name = false;
+        let named: Vec<usize> = (0..self.certs.len())
+            .filter(|&i| self.certs[i].subject_der == child.issuer_der)
+            .collect();
         // Trusted certificates first, so a path ends as early as it can.
-        let mut candidates: Vec<usize> = (0..self.certs.len())
-            .filter(|i| !path.contains(i) && self.certs[*i].subject_der == child.issuer_der)
+        let mut candidates: Vec<usize> = named
+            .iter()
+            .copied()
+            .filter(|i| !path.contains(i))
             .collect();
         candidates.sort_by_key(|&i| !self.certs[i].trusted);
+        if candidates.is_empty() && !named.is_empty() && !child.self_issued() {
+            let issuer = child.cert.tbs_certificate.issuer.to_string();
+            self.fail(depth, ChainError::Loop(issuer));
+            return false;
+        }
+        let found_name = !candidates.is_empty();
         for i in candidates {
-            found_name = true;
             self.steps += 1;
             if self.steps > MAX_STEPS {
                 self.fail(usize::MAX, ChainError::TooLong(child.subject.clone()));
@@ -586,10 +680,12 @@ impl Search<'_> {
                 continue;
             }
             path.push(i);
+            // A trusted root ends the path; its own signature is not checked (it may well be
+            // an old SHA-1 self-signature), as in OpenSSL.
             if issuer.trusted && issuer.self_issued() {
                 return true;
             }
-            if issuer.self_issued() {
+            if issuer.self_signed() {
                 self.fail(depth + 1, ChainError::UntrustedRoot(issuer.subject.clone()));
             } else if self.extend(path) {
                 return true;
@@ -597,7 +693,7 @@ impl Search<'_> {
             path.pop();
         }
         if !found_name {
-            let error = if child.self_issued() {
+            let error = if child.self_signed() {
                 ChainError::UntrustedRoot(child.subject.clone())
             } else {
                 ChainError::IssuerNotFound {
@@ -648,6 +744,7 @@ pub fn verify_chain(chain: &[Vec<u8>], anchors: &[Vec<u8>]) -> Result<VerifiedLe
         .not_before
         .to_unix_duration();
     leaf.valid_at(at)?;
+    let leaf_ext = leaf.extensions()?;
     let mut search = Search {
         certs: &certs,
         at,
@@ -662,13 +759,11 @@ pub fn verify_chain(chain: &[Vec<u8>], anchors: &[Vec<u8>]) -> Result<VerifiedLe
         return Err(error);
     }
 
-    let can_sign = leaf
-        .ext
+    let can_sign = leaf_ext
         .key_usage
         .as_ref()
         .is_some_and(|ku| ku.digital_signature())
-        || leaf
-            .ext
+        || leaf_ext
             .ext_key_usage
             .as_ref()
             .is_some_and(|eku| eku.0.contains(&oid::CODE_SIGNING));

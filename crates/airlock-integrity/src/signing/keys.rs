@@ -232,10 +232,11 @@ impl PrivateKey {
     /// `ENCRYPTED PRIVATE KEY`; text around the block is ignored.
     pub fn from_pem(pem: &str, passphrase: Option<&[u8]>) -> Result<Self, KeyError> {
         const EXPECTED: &str = "PRIVATE KEY";
+        // The first private key block: skips `EC PARAMETERS` and certificates in the same file.
         let blocks = pem_blocks(pem).map_err(|e| malformed("PEM private key", e))?;
         let block = blocks
             .iter()
-            .find(|b| b.label != "EC PARAMETERS")
+            .find(|b| b.label.ends_with("PRIVATE KEY"))
             .ok_or(KeyError::NotPem { expected: EXPECTED })?;
         if block.has_headers {
             return Err(KeyError::UnsupportedEncryption(
@@ -281,7 +282,7 @@ impl PrivateKey {
             "OPENSSH PRIVATE KEY" => Err(KeyError::UnsupportedKeyType(
                 "OpenSSH-format key (convert with `ssh-keygen -p -m PKCS8`)".to_owned(),
             )),
-            _ => Err(KeyError::NotPem { expected: EXPECTED }),
+            other => Err(KeyError::UnsupportedKeyType(format!("`{other}` PEM block"))),
         }
     }
 
@@ -290,10 +291,9 @@ impl PrivateKey {
         if info.algorithm.oid != OID_EC_PUBLIC_KEY {
             return Err(KeyError::UnsupportedKeyType(oid_name(&info.algorithm.oid)));
         }
-        let curve_oid = info
-            .algorithm
-            .parameters_oid()
-            .map_err(|_| KeyError::UnsupportedCurve("explicit (unnamed) parameters".into()))?;
+        let curve_oid = info.algorithm.parameters_oid().map_err(|_| {
+            KeyError::UnsupportedCurve("missing or explicit (unnamed) curve parameters".into())
+        })?;
         let bad = |e: pkcs8::Error| malformed("PKCS#8 EC private key", e);
         Ok(PrivateKey(match Curve::from_oid(&curve_oid)? {
             Curve::P256 => {
@@ -481,10 +481,9 @@ impl PublicKey {
         if spki.algorithm.oid != OID_EC_PUBLIC_KEY {
             return Err(KeyError::UnsupportedKeyType(oid_name(&spki.algorithm.oid)));
         }
-        let curve_oid = spki
-            .algorithm
-            .parameters_oid()
-            .map_err(|_| KeyError::UnsupportedCurve("explicit (unnamed) parameters".into()))?;
+        let curve_oid = spki.algorithm.parameters_oid().map_err(|_| {
+            KeyError::UnsupportedCurve("missing or explicit (unnamed) curve parameters".into())
+        })?;
         let point = spki
             .subject_public_key
             .as_bytes()

@@ -40,6 +40,15 @@ basicConstraints = critical, CA:TRUE, pathlen:0
 keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[loop_ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign
+subjectKeyIdentifier = hash
+[name_constrained]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign
+nameConstraints = critical, permitted;DNS:example.com
+subjectKeyIdentifier = hash
 [leaf]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -79,7 +88,7 @@ issue() {
     else
         openssl ca -batch -notext -config "$work/ca.cnf" -cert "$issuer_cert" -keyfile "$issuer_key" \
             -in "$work/req.csr" -out "$out" -extfile "$work/ca.cnf" -extensions "$ext" \
-            -startdate "$start" -enddate "$end" -md "$md" 2>/dev/null
+            -startdate "$start" -enddate "$end" -md "$md" "${@:10}" 2>/dev/null
     fi
 }
 
@@ -146,6 +155,32 @@ issue other-root-ca.pem "Airlock Test Other Root CA" other-root-ca-key.pem self 
 ec_key leaf-other-root-key.pem P-256
 issue leaf-other-root.pem "Airlock Test Signer Under Other Root" leaf-other-root-key.pem \
     other-root-ca.pem other-root-ca-key.pem leaf 20260101000000Z 20360101000000Z sha512
+
+# Two CAs that certify each other (a loop) and a leaf under one of them: no path reaches a
+# trusted root. `loop-a.pem` (A, issued by B) and `loop-b.pem` (B, issued by A).
+ec_key loop-a-key.pem P-256
+ec_key loop-b-key.pem P-256
+issue "$work/b-self.pem" "Airlock Test Loop B" loop-b-key.pem self self root $from $until sha256
+issue loop-a.pem "Airlock Test Loop A" loop-a-key.pem "$work/b-self.pem" loop-b-key.pem loop_ca $from $until sha256
+issue loop-b.pem "Airlock Test Loop B" loop-b-key.pem loop-a.pem loop-a-key.pem loop_ca $from $until sha256
+ec_key leaf-loop-key.pem P-256
+issue leaf-loop.pem "Airlock Test Signer In A Loop" leaf-loop-key.pem \
+    loop-a.pem loop-a-key.pem leaf 20260101000000Z 20360101000000Z sha256
+
+# A root with critical nameConstraints (OpenSSL enforces them; this verifier does not
+# implement them, so it rejects certificates on a path through this root) and a leaf under it.
+ec_key name-constrained-ca-key.pem P-256
+issue name-constrained-ca.pem "Airlock Test Name-Constrained Root CA" name-constrained-ca-key.pem \
+    self self name_constrained $from $until sha256
+ec_key leaf-name-constrained-key.pem P-256
+issue leaf-name-constrained.pem "Airlock Test Signer Under Name Constraints" leaf-name-constrained-key.pem \
+    name-constrained-ca.pem name-constrained-ca-key.pem leaf 20260101000000Z 20360101000000Z sha256
+
+# RSASSA-PSS (SHA-256, MGF1-SHA-256, 32-byte salt) signature from the RSA root on a leaf.
+ec_key leaf-pss-key.pem P-256
+issue leaf-pss.pem "Airlock Test RSA-PSS-Signed Signer" leaf-pss-key.pem \
+    other-root-ca.pem other-root-ca-key.pem leaf 20260101000000Z 20360101000000Z sha256 \
+    -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest -sigopt rsa_mgf1_md:sha256
 
 chmod 644 ./*.pem
 echo "wrote $(ls ./*.pem | wc -l) PEM files"
