@@ -889,6 +889,7 @@ const MATRIX: [Row; 12] = [
         ],
         airlock_lines: &[("extra", "renamed.txt"), ("missing", "a.txt")],
     },
+    // A planted link is tampering, so a failed verification (1), not "could not run" (2).
     Row {
         change: Change::AddSymlink,
         verified: false,
