@@ -4,6 +4,7 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+use airlock_integrity::IntegrityError;
 use airlock_integrity::signing::SignatureError;
 use airlock_integrity::signing::certificate::parse_pem_certificates;
 use airlock_integrity::signing::keys::{Curve, KeyError, PrivateKey, PublicKey};
@@ -148,7 +149,16 @@ pub fn verify(args: &VerifyArgs, signature: &Path) -> Result<Outcome> {
     let progress = Bar::new(!args.no_progress && io::stderr().is_terminal(), "hashing");
     let model = check_model(&args.path, &check.statement.manifest, &options, &progress);
     progress.finish();
-    let model = model?;
+    let model = match model {
+        Ok(model) => model,
+        // Something in the model that OMS refuses (a planted link, a device file): the
+        // model does not verify, as model_signing also concludes.
+        Err(error @ IntegrityError::Unsupported { .. }) => {
+            let error = SignatureError::Malformed(format!("the model cannot be verified: {error}"));
+            return report_rejection(&mut out, args.format, &args.path, signature, &error);
+        }
+        Err(error) => return Err(error.into()),
+    };
     let verified = model.diff.is_clean();
     match args.format {
         ListFormat::Table => {
@@ -455,7 +465,7 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>> {
 
 fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>> {
     let pem = read_text(path)?;
-    Ok(parse_pem_certificates(&pem).with_context(|| format!("in `{}`", path.display()))?)
+    parse_pem_certificates(&pem).with_context(|| format!("in `{}`", path.display()))
 }
 
 /// Creates the private key file readable by its owner only, before any byte is written.
