@@ -2,7 +2,7 @@
 //! signature made by `model_signing` (`../shared/vectors/model-transparency/`, found through
 //! `AIRLOCK_SHARED`) and the committed good and bad certificates in `tests/data/certs/`.
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use airlock_integrity::signing::certificate::{
     ChainError, MAX_BUNDLE_CERTIFICATES, parse_pem_certificates, verify_chain,
@@ -10,34 +10,13 @@ use airlock_integrity::signing::certificate::{
 use airlock_integrity::signing::keys::{Curve, KeyError, PrivateKey, PublicKey};
 use base64::Engine as _;
 
-fn upstream() -> Option<PathBuf> {
-    let shared = std::env::var_os("AIRLOCK_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    let dir = shared.join("vectors/model-transparency");
-    if dir.join("v1.1.0-certificate/model.sig").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: {} has no v1.1.0-certificate/model.sig; set AIRLOCK_SHARED to the shared data directory",
-            dir.display()
-        );
-        None
-    }
-}
-
-fn certs_text(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/certs")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
 /// The DER certificates of the named PEM files, in order.
 fn certs(names: &[&str]) -> Vec<Vec<u8>> {
     names
         .iter()
-        .flat_map(|name| parse_pem_certificates(&certs_text(name)).unwrap())
+        .flat_map(|name| {
+            parse_pem_certificates(&common::data_text(&format!("certs/{}", name))).unwrap()
+        })
         .collect()
 }
 
@@ -49,7 +28,11 @@ fn b64(text: &str) -> Vec<u8> {
 
 #[test]
 fn upstream_certificate_signature_verifies_end_to_end() {
-    let Some(dir) = upstream() else { return };
+    let Some(dir) =
+        common::shared_dir("vectors/model-transparency", "v1.1.0-certificate/model.sig")
+    else {
+        return;
+    };
     let bundle: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("v1.1.0-certificate/model.sig")).unwrap())
             .unwrap();
@@ -127,7 +110,11 @@ fn good_leaves_verify() {
     assert_eq!(leaf.path.len(), 3);
     assert_eq!(leaf.path[2], "O=Airlock Test,CN=Airlock Test Root CA");
     assert_eq!(leaf.checked_at, "2026-01-01T00:00:00Z");
-    let key = PrivateKey::from_pem(&certs_text("leaf-key.pem"), None).unwrap();
+    let key = PrivateKey::from_pem(
+        &common::data_text(&format!("certs/{}", "leaf-key.pem")),
+        None,
+    )
+    .unwrap();
     assert_eq!(leaf.public_key, key.public_key());
 
     let eku_only = verify_chain(&certs(&["leaf-eku-only.pem", "chain.pem"]), &root).unwrap();
@@ -256,12 +243,12 @@ fn bad_leaves_fail_with_the_right_error() {
 fn parse_pem_certificates_reads_every_block_and_rejects_junk() {
     let both = format!(
         "{}\nsome text\n{}",
-        certs_text("leaf.pem"),
-        certs_text("chain.pem")
+        common::data_text(&format!("certs/{}", "leaf.pem")),
+        common::data_text(&format!("certs/{}", "chain.pem"))
     );
     assert_eq!(parse_pem_certificates(&both).unwrap().len(), 2);
     assert!(matches!(
-        parse_pem_certificates(&certs_text("leaf-key.pem")),
+        parse_pem_certificates(&common::data_text(&format!("certs/{}", "leaf-key.pem"))),
         Err(ChainError::NoCertificates)
     ));
     assert!(matches!(

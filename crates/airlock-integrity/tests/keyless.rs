@@ -3,7 +3,9 @@
 
 #![cfg(feature = "sigstore")]
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use airlock_integrity::NoProgress;
 use airlock_integrity::signing::keyless::{
@@ -16,25 +18,6 @@ use sha2::{Digest, Sha256};
 
 const IDENTITY: &str = "stefanb@us.ibm.com";
 const ISSUER: &str = "https://sigstore.verify.ibm.com/oauth2";
-
-fn vectors() -> Option<PathBuf> {
-    let shared = std::env::var_os("AIRLOCK_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    let dir = shared.join("vectors");
-    if dir
-        .join("model-transparency/v1.1.0-sigstore/model.sig")
-        .is_file()
-    {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: {} has no model-transparency/v1.1.0-sigstore/model.sig; set AIRLOCK_SHARED to the shared data directory",
-            dir.display()
-        );
-        None
-    }
-}
 
 fn policy() -> KeylessPolicy {
     KeylessPolicy {
@@ -69,7 +52,11 @@ fn subject_of(payload: &[u8]) -> [u8; 32] {
 
 #[test]
 fn upstream_keyless_bundle_verifies_offline() {
-    let Some(vectors) = vectors() else { return };
+    let Some(vectors) =
+        common::shared_dir("vectors", "model-transparency/v1.1.0-sigstore/model.sig")
+    else {
+        return;
+    };
     let (json, value, payload) = sigstore_bundle(&vectors);
     let root = KeylessTrustRoot::embedded().unwrap();
 
@@ -106,7 +93,11 @@ fn upstream_keyless_bundle_verifies_offline() {
 
 #[test]
 fn subject_digest_of_the_local_files_verifies() {
-    let Some(vectors) = vectors() else { return };
+    let Some(vectors) =
+        common::shared_dir("vectors", "model-transparency/v1.1.0-sigstore/model.sig")
+    else {
+        return;
+    };
     let (json, _, _) = sigstore_bundle(&vectors);
     // Upstream signs the directory ignoring `ignore-me`, leaving signme-1 and signme-2.
     let dir = vectors.join("model-transparency/v1.1.0-sigstore");
@@ -124,7 +115,11 @@ fn subject_digest_of_the_local_files_verifies() {
 
 #[test]
 fn wrong_identity_fails_naming_both() {
-    let Some(vectors) = vectors() else { return };
+    let Some(vectors) =
+        common::shared_dir("vectors", "model-transparency/v1.1.0-sigstore/model.sig")
+    else {
+        return;
+    };
     let (json, _, payload) = sigstore_bundle(&vectors);
     let root = KeylessTrustRoot::embedded().unwrap();
     let policy = KeylessPolicy {
@@ -146,7 +141,11 @@ fn wrong_identity_fails_naming_both() {
 
 #[test]
 fn wrong_issuer_fails_naming_both() {
-    let Some(vectors) = vectors() else { return };
+    let Some(vectors) =
+        common::shared_dir("vectors", "model-transparency/v1.1.0-sigstore/model.sig")
+    else {
+        return;
+    };
     let (json, _, payload) = sigstore_bundle(&vectors);
     let root = KeylessTrustRoot::embedded().unwrap();
     let policy = KeylessPolicy {
@@ -163,7 +162,11 @@ fn wrong_issuer_fails_naming_both() {
 
 #[test]
 fn different_subject_digest_fails() {
-    let Some(vectors) = vectors() else { return };
+    let Some(vectors) =
+        common::shared_dir("vectors", "model-transparency/v1.1.0-sigstore/model.sig")
+    else {
+        return;
+    };
     let (json, _, payload) = sigstore_bundle(&vectors);
     let root = KeylessTrustRoot::embedded().unwrap();
     let mut subject = subject_of(&payload);
@@ -174,7 +177,11 @@ fn different_subject_digest_fails() {
 
 #[test]
 fn edited_payload_fails() {
-    let Some(vectors) = vectors() else { return };
+    let Some(vectors) =
+        common::shared_dir("vectors", "model-transparency/v1.1.0-sigstore/model.sig")
+    else {
+        return;
+    };
     let (_, mut value, payload) = sigstore_bundle(&vectors);
     let root = KeylessTrustRoot::embedded().unwrap();
     // Claim a different digest for signme-1, keeping the subject the same.
@@ -193,7 +200,11 @@ fn edited_payload_fails() {
 
 #[test]
 fn key_and_certificate_bundles_name_their_method() {
-    let Some(vectors) = vectors() else { return };
+    let Some(vectors) =
+        common::shared_dir("vectors", "model-transparency/v1.1.0-sigstore/model.sig")
+    else {
+        return;
+    };
     let root = KeylessTrustRoot::embedded().unwrap();
     let any_subject = [0u8; 32];
 
@@ -219,7 +230,11 @@ fn key_and_certificate_bundles_name_their_method() {
 
 #[test]
 fn trusted_root_from_a_file() {
-    let Some(vectors) = vectors() else { return };
+    let Some(vectors) =
+        common::shared_dir("vectors", "model-transparency/v1.1.0-sigstore/model.sig")
+    else {
+        return;
+    };
     let (json, _, payload) = sigstore_bundle(&vectors);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("trusted_root.json");
@@ -287,7 +302,11 @@ fn malformed_bundles_are_errors() {
 /// and an edit of the signed payload, the certificate or the log entry is never accepted.
 #[test]
 fn mutated_bundles_do_not_panic() {
-    let Some(vectors) = vectors() else { return };
+    let Some(vectors) =
+        common::shared_dir("vectors", "model-transparency/v1.1.0-sigstore/model.sig")
+    else {
+        return;
+    };
     let (json, _, payload) = sigstore_bundle(&vectors);
     let subject = subject_of(&payload);
     let root = KeylessTrustRoot::embedded().unwrap();

@@ -1,30 +1,16 @@
 //! The OMS subject digest against a signature made by `model_signing` 1.1.1
 //! (`../shared/vectors/oms-keyed/`, found through `AIRLOCK_SHARED`).
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use airlock_integrity::signing::manifest::{self, Serialization};
 use airlock_integrity::{NoProgress, SnapshotOptions, snapshot};
 
-fn vector() -> Option<PathBuf> {
-    let shared = std::env::var_os("AIRLOCK_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    let dir = shared.join("vectors/oms-keyed");
-    if dir.join("statement.json").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: {} has no statement.json; set AIRLOCK_SHARED to the shared data directory",
-            dir.display()
-        );
-        None
-    }
-}
-
 #[test]
 fn subject_digest_matches_model_signing() {
-    let Some(dir) = vector() else { return };
+    let Some(dir) = common::shared_dir("vectors/oms-keyed", "statement.json") else {
+        return;
+    };
     let statement: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("statement.json")).unwrap()).unwrap();
     let expected_subject = statement["subject"][0]["digest"]["sha256"]

@@ -4,6 +4,8 @@
 //! (`crates/airlock-cli/tests/oms_interop.rs` runs the same matrix against the real
 //! `model_signing`.)
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use airlock_integrity::NoProgress;
@@ -16,28 +18,8 @@ use airlock_integrity::signing::verify::{
     ManifestDiff, Trust, VerifyOptions, check_model, check_signature,
 };
 
-fn vectors() -> Option<PathBuf> {
-    let shared = std::env::var_os("AIRLOCK_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    let dir = shared.join("vectors/model-transparency");
-    if dir.join("v1.1.0-elliptic-key/model.sig").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: {} has no upstream vectors; set AIRLOCK_SHARED to the shared data directory",
-            dir.display()
-        );
-        None
-    }
-}
-
 fn certs() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/certs")
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
 
 /// Checks the signature, then the files; returns the differences.
@@ -57,12 +39,23 @@ fn ignoring(paths: &[&str]) -> VerifyOptions {
 
 #[test]
 fn every_upstream_key_and_certificate_vector_verifies() {
-    let Some(dir) = vectors() else { return };
+    let Some(dir) = common::shared_dir(
+        "vectors/model-transparency",
+        "v1.1.0-elliptic-key/model.sig",
+    ) else {
+        return;
+    };
     let key = Trust::Key(
-        PublicKey::from_pem(&read(&dir.join("keys/certificate/signing-key-pub.pem"))).unwrap(),
+        PublicKey::from_pem(&common::read_text(
+            &dir.join("keys/certificate/signing-key-pub.pem"),
+        ))
+        .unwrap(),
     );
     let root = Trust::CertificateAnchors(
-        parse_pem_certificates(&read(&dir.join("keys/certificate/ca-cert.pem"))).unwrap(),
+        parse_pem_certificates(&common::read_text(
+            &dir.join("keys/certificate/ca-cert.pem"),
+        ))
+        .unwrap(),
     );
     let cases: [(&str, &str, &Trust, VerifyOptions); 5] = [
         ("v1.1.0-elliptic-key", "", &key, ignoring(&["ignore-me"])),
@@ -98,7 +91,12 @@ fn every_upstream_key_and_certificate_vector_verifies() {
 
 #[test]
 fn upstream_vectors_fail_under_the_wrong_trust() {
-    let Some(dir) = vectors() else { return };
+    let Some(dir) = common::shared_dir(
+        "vectors/model-transparency",
+        "v1.1.0-elliptic-key/model.sig",
+    ) else {
+        return;
+    };
     let signature = std::fs::read(dir.join("v1.1.0-elliptic-key/model.sig")).unwrap();
     let other = Trust::Key(PrivateKey::generate(Curve::P384).public_key());
     let err = check_signature(&signature, &other).unwrap_err();
@@ -106,7 +104,7 @@ fn upstream_vectors_fail_under_the_wrong_trust() {
 
     let signature = std::fs::read(dir.join("v1.1.0-certificate/model.sig")).unwrap();
     let other_root = Trust::CertificateAnchors(
-        parse_pem_certificates(&read(&certs().join("root-ca.pem"))).unwrap(),
+        parse_pem_certificates(&common::read_text(&certs().join("root-ca.pem"))).unwrap(),
     );
     let err = check_signature(&signature, &other_root).unwrap_err();
     assert!(matches!(err, SignatureError::Chain(_)), "{err}");
@@ -171,16 +169,17 @@ fn airlock_signatures_verify_in_every_serialization_and_curve() {
 fn certificate_signatures_carry_the_chain_and_verify_to_the_root() {
     let dir = model_dir();
     let model = dir.path().join("m");
-    let key = PrivateKey::from_pem(&read(&certs().join("leaf-key.pem")), None).unwrap();
-    let mut chain = parse_pem_certificates(&read(&certs().join("leaf.pem"))).unwrap();
-    chain.extend(parse_pem_certificates(&read(&certs().join("chain.pem"))).unwrap());
+    let key =
+        PrivateKey::from_pem(&common::read_text(&certs().join("leaf-key.pem")), None).unwrap();
+    let mut chain = parse_pem_certificates(&common::read_text(&certs().join("leaf.pem"))).unwrap();
+    chain.extend(parse_pem_certificates(&common::read_text(&certs().join("chain.pem"))).unwrap());
     let manifest = manifest::compute(&model, &Serialization::default(), None, &NoProgress).unwrap();
     let signature = sign(&manifest, &key, Some(&chain))
         .unwrap()
         .to_json()
         .into_bytes();
     let root = Trust::CertificateAnchors(
-        parse_pem_certificates(&read(&certs().join("root-ca.pem"))).unwrap(),
+        parse_pem_certificates(&common::read_text(&certs().join("root-ca.pem"))).unwrap(),
     );
     assert!(verify(&model, &signature, &root, &VerifyOptions::default()).is_clean());
 

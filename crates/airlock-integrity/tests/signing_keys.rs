@@ -2,34 +2,13 @@
 //! found through `AIRLOCK_SHARED`), the committed key-format fixtures (`tests/data/keys/`), and,
 //! when Python `cryptography` and `openssl` are installed, their reading of the keys we write.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
 use airlock_integrity::signing::keys::{Curve, KeyError, PrivateKey, PublicKey};
 use base64::Engine as _;
-
-fn shared_dir(sub: &str, marker: &str) -> Option<PathBuf> {
-    let shared = std::env::var_os("AIRLOCK_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    let dir = shared.join(sub);
-    if dir.join(marker).is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: {} has no {marker}; set AIRLOCK_SHARED to the shared data directory",
-            dir.display()
-        );
-        None
-    }
-}
-
-fn fixture(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/keys")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap()
@@ -37,7 +16,7 @@ fn read(dir: &Path, name: &str) -> String {
 
 #[test]
 fn model_signing_vector_hint_and_signature() {
-    let Some(dir) = shared_dir("vectors/oms-keyed", "model.sig") else {
+    let Some(dir) = common::shared_dir("vectors/oms-keyed", "model.sig") else {
         return;
     };
     let bundle: serde_json::Value = serde_json::from_str(&read(&dir, "model.sig")).unwrap();
@@ -79,7 +58,7 @@ fn model_signing_vector_hint_and_signature() {
 
 #[test]
 fn certtool_dump_before_the_public_key_is_ignored() {
-    let Some(dir) = shared_dir(
+    let Some(dir) = common::shared_dir(
         "vectors/model-transparency/keys/certificate",
         "signing-key-pub.pem",
     ) else {
@@ -172,20 +151,34 @@ fn encrypted_pem_round_trip_and_passphrase_errors() {
 
 #[test]
 fn keys_written_by_openssl_and_cryptography_load() {
-    let sec1 = PrivateKey::from_pem(&fixture("sec1-p384-with-params.pem"), None).unwrap();
+    let sec1 = PrivateKey::from_pem(
+        &common::data_text(&format!("keys/{}", "sec1-p384-with-params.pem")),
+        None,
+    )
+    .unwrap();
     assert_eq!(sec1.curve(), Curve::P384);
 
-    let p521 = PrivateKey::from_pem(&fixture("openssl-encrypted-p521.pem"), Some(b"test")).unwrap();
+    let p521 = PrivateKey::from_pem(
+        &common::data_text(&format!("keys/{}", "openssl-encrypted-p521.pem")),
+        Some(b"test"),
+    )
+    .unwrap();
     assert_eq!(p521.curve(), Curve::P521);
     let sig = p521.sign(b"m");
     p521.public_key().verify(b"m", &sig).unwrap();
 
-    let p256 =
-        PrivateKey::from_pem(&fixture("cryptography-encrypted-p256.pem"), Some(b"test")).unwrap();
-    let public_pem = fixture("cryptography-encrypted-p256-pub.pem");
+    let p256 = PrivateKey::from_pem(
+        &common::data_text(&format!("keys/{}", "cryptography-encrypted-p256.pem")),
+        Some(b"test"),
+    )
+    .unwrap();
+    let public_pem = common::data_text(&format!("keys/{}", "cryptography-encrypted-p256-pub.pem"));
     assert_eq!(p256.public_key().to_pem(), public_pem);
     assert!(matches!(
-        PrivateKey::from_pem(&fixture("cryptography-encrypted-p256.pem"), Some(b"tset")),
+        PrivateKey::from_pem(
+            &common::data_text(&format!("keys/{}", "cryptography-encrypted-p256.pem")),
+            Some(b"tset")
+        ),
         Err(KeyError::WrongPassphrase)
     ));
 }
@@ -205,7 +198,7 @@ fn keys_oms_cannot_use_are_named() {
         ("secp256k1.pem", "secp256k1"),
         ("secp256k1-pub.pem", "secp256k1"),
     ] {
-        let text = fixture(file);
+        let text = common::data_text(&format!("keys/{}", file));
         let err = if file.contains("pub") {
             PublicKey::from_pem(&text).unwrap_err()
         } else {
@@ -223,7 +216,7 @@ fn keys_oms_cannot_use_are_named() {
         ("rsa.pem", "RSA"),
         ("rsa-pub.pem", "RSA"),
     ] {
-        let text = fixture(file);
+        let text = common::data_text(&format!("keys/{}", file));
         let err = if file.contains("pub") {
             PublicKey::from_pem(&text).unwrap_err()
         } else {
@@ -235,7 +228,11 @@ fn keys_oms_cannot_use_are_named() {
         );
         assert!(err.to_string().contains("P-256/P-384/P-521"), "{err}");
     }
-    let err = PrivateKey::from_pem(&fixture("legacy-encrypted.pem"), Some(b"test")).unwrap_err();
+    let err = PrivateKey::from_pem(
+        &common::data_text(&format!("keys/{}", "legacy-encrypted.pem")),
+        Some(b"test"),
+    )
+    .unwrap_err();
     assert!(matches!(err, KeyError::UnsupportedEncryption(_)), "{err}");
 }
 

@@ -13,7 +13,7 @@ use airlock_integrity::signing::manifest::{
 };
 use airlock_integrity::signing::sign::sign as sign_manifest;
 use airlock_integrity::signing::verify::{
-    ManifestDiff, Trust, VerifyOptions, check_model, check_signature,
+    ManifestDiff, ResourceDigest, Trust, VerifyOptions, check_model, check_signature,
 };
 use anyhow::{Context, Result, bail};
 use serde_json::json;
@@ -295,34 +295,25 @@ fn resource_count(manifest: &Manifest) -> String {
 }
 
 fn write_diff(out: &mut dyn Write, diff: &ManifestDiff) -> io::Result<()> {
+    let digest = |out: &mut dyn Write, side: &str, resource: &ResourceDigest| {
+        writeln!(
+            out,
+            "          {side}  {} {}",
+            resource.algorithm, resource.digest
+        )
+    };
     for mismatch in &diff.mismatched {
         writeln!(out, "mismatch  {}", mismatch.expected.name)?;
-        writeln!(
-            out,
-            "          signed  {} {}",
-            mismatch.expected.algorithm, mismatch.expected.digest
-        )?;
-        writeln!(
-            out,
-            "          actual  {} {}",
-            mismatch.actual.algorithm, mismatch.actual.digest
-        )?;
+        digest(out, "signed", &mismatch.expected)?;
+        digest(out, "actual", &mismatch.actual)?;
     }
     for missing in &diff.missing {
         writeln!(out, "missing   {}", missing.name)?;
-        writeln!(
-            out,
-            "          signed  {} {}",
-            missing.algorithm, missing.digest
-        )?;
+        digest(out, "signed", missing)?;
     }
     for extra in &diff.extra {
         writeln!(out, "extra     {}", extra.name)?;
-        writeln!(
-            out,
-            "          actual  {} {}",
-            extra.algorithm, extra.digest
-        )?;
+        digest(out, "actual", extra)?;
     }
     Ok(())
 }
