@@ -1008,15 +1008,8 @@ impl Reader {
             n += 1;
             candidate = format!("{base}#{n}");
         }
+        // A duplicate gets a new ref but no rename: edges keep naming the first one.
         self.seen.insert(candidate.clone());
-        if let Some(doc_ref) = doc_ref
-            && doc_ref != candidate
-        {
-            // A duplicate keeps edges pointing at the first component with that ref.
-            self.renames
-                .entry(doc_ref.to_owned())
-                .or_insert(candidate.clone());
-        }
         candidate
     }
 
