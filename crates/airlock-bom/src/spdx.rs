@@ -23,8 +23,8 @@ use crate::error::Error;
 use crate::license::License;
 use crate::model::{
     Bom, Component, ComponentKind, DataInfo, DataType, Derivation, ExternalRefKind,
-    ExternalReference, Hash, HashAlg, Modality, ModelCard, Origin, PerformanceMetric, Relation,
-    Service, Subject,
+    ExternalReference, Hash, HashAlg, LearningApproach, Modality, ModelCard, Origin,
+    PerformanceMetric, Relation, Service, Subject,
 };
 
 /// The JSON-LD context every SPDX 3.0.1 document names.
@@ -36,6 +36,7 @@ pub const LICENSE_LIST_VERSION: &str = "3.28.0";
 const PLACEHOLDER_NS: &str = "https://airlock.invalid/spdx/pending";
 const CREATION_INFO: &str = "_:creationinfo";
 const NAMED_LICENSE_PREFIX: &str = "LicenseRef-airlock-";
+const TRAINING_DATASET_PREFIX: &str = "dataset: ";
 
 /// Choices for [`write`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -676,12 +677,26 @@ fn ai_fields(e: &mut Map<String, Value>, card: Option<&ModelCard>) {
         list.into_iter().map(|s| Value::String(s.clone())).collect()
     };
     set_list(e, "ai_domain", strings(card.task.iter().collect()));
-    let types: Vec<&String> = card
-        .model_architecture
-        .iter()
-        .chain(&card.architecture_family)
-        .collect();
-    set_list(e, "ai_typeOfModel", strings(types));
+    // SPDX's type of model covers both the learning approach and the architecture.
+    let mut types: Vec<Value> = card.approach.iter().map(|a| a.as_str().into()).collect();
+    types.extend(strings(
+        card.model_architecture
+            .iter()
+            .chain(&card.architecture_family)
+            .collect(),
+    ));
+    set_list(e, "ai_typeOfModel", types);
+    if !card.datasets.is_empty() {
+        let lines: Vec<String> = card
+            .datasets
+            .iter()
+            .map(|d| format!("{TRAINING_DATASET_PREFIX}{d}"))
+            .collect();
+        e.insert(
+            "ai_informationAboutTraining".into(),
+            lines.join("\n").into(),
+        );
+    }
     let metrics = card
         .performance_metrics
         .iter()
@@ -1088,9 +1103,20 @@ fn read_ai_fields(e: &Value) -> ModelCard {
         task: strings_of(e, "ai_domain").into_iter().next(),
         ..ModelCard::default()
     };
-    let mut types = strings_of(e, "ai_typeOfModel").into_iter();
+    let mut types = strings_of(e, "ai_typeOfModel").into_iter().peekable();
+    card.approach = types.peek().and_then(|t| LearningApproach::parse(t));
+    if card.approach.is_some() {
+        types.next();
+    }
     card.model_architecture = types.next();
     card.architecture_family = types.next();
+    if let Some(text) = str_of(e, "ai_informationAboutTraining") {
+        card.datasets = text
+            .lines()
+            .filter_map(|l| l.strip_prefix(TRAINING_DATASET_PREFIX))
+            .map(str::to_owned)
+            .collect();
+    }
     if let Some(Value::Array(list)) = e.get("ai_metric") {
         for m in list {
             let (Some(key), Some(value)) = (str_of(m, "key"), str_of(m, "value")) else {
