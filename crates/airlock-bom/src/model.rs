@@ -208,6 +208,16 @@ impl Component {
         }
     }
 
+    /// A file nested in `parent`: its ref is `<parent ref>#<path>` (a purl subpath when the
+    /// parent's ref is a purl), so the same file name in two models never shares a ref.
+    pub fn file(parent_ref: &str, path: impl Into<String>, hashes: Vec<Hash>) -> Self {
+        let path = path.into();
+        let mut file = Component::new(ComponentKind::File, path.clone());
+        file.bom_ref = format!("{parent_ref}#{path}");
+        file.hashes = hashes;
+        file
+    }
+
     /// A stable reference from content: the purl if any, else `kind:group/name@version`.
     ///
     /// A file's name is its path relative to the project, so two files never share a ref.

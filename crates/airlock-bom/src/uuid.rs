@@ -2,7 +2,7 @@
 
 use sha1::{Digest, Sha1};
 
-/// airlock's UUID namespace: the RFC 4122 URL namespace applied to `https://airlock.dev/bom`.
+/// The RFC 4122 URL namespace (`6ba7b811-…`), so anyone can recompute an id with any UUID library.
 const NAMESPACE_URL: [u8; 16] = [
     0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8,
 ];

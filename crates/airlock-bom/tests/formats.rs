@@ -41,10 +41,7 @@ fn sha256(seed: u8) -> Hash {
 }
 
 fn file(parent: &str, path: &str, seed: u8) -> Component {
-    let mut f = Component::new(ComponentKind::File, path);
-    f.bom_ref = format!("{parent}#{path}");
-    f.hashes = vec![sha256(seed)];
-    f
+    Component::file(parent, path, vec![sha256(seed)])
 }
 
 fn library(name: &str, version: &str, license: &str) -> Component {
