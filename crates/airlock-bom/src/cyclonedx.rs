@@ -6,7 +6,7 @@
 //! against both schemas and only `specVersion` and `$schema` change.
 //!
 //! Where CycloneDX has no field, airlock uses namespaced properties (`airlock:...`, listed in
-//! `docs/bom.md`) so that [`read`] gets back everything [`write`] put in: writing what was read
+//! `docs/bom.md`) so that [`read()`] gets back everything [`write()`] put in: writing what was read
 //! gives the same bytes.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -42,7 +42,7 @@ impl SpecVersion {
     }
 }
 
-/// Choices for [`write`].
+/// Choices for [`write()`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteOptions {
     /// Spec version (1.6 by default).

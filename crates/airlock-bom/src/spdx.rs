@@ -4,7 +4,7 @@
 //! document namespace `https://airlock.invalid/spdx/<uuid>` (`.invalid` is reserved, so the
 //! ids never resolve to a site airlock does not own). The UUID is a UUIDv5 of the document
 //! written with a placeholder namespace, so the same content always gets the same ids. Each
-//! element's last path segment is its percent-encoded `bom_ref`, which is how [`read`] gets
+//! element's last path segment is its percent-encoded `bom_ref`, which is how [`read()`] gets
 //! the refs back.
 //!
 //! The AI profile asks of every `ai_AIPackage` a `releaseTime`, `suppliedBy`,
@@ -38,7 +38,7 @@ const CREATION_INFO: &str = "_:creationinfo";
 const NAMED_LICENSE_PREFIX: &str = "LicenseRef-airlock-";
 const TRAINING_DATASET_PREFIX: &str = "dataset: ";
 
-/// Choices for [`write`].
+/// Choices for [`write()`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteOptions {
     /// `CreationInfo.created` (`YYYY-MM-DDThh:mm:ssZ`). SPDX requires one; the default is the
@@ -409,7 +409,12 @@ fn license_text(l: &License) -> String {
                     }
                 })
                 .collect();
-            format!("{NAMED_LICENSE_PREFIX}{slug}")
+            if slug.is_empty() {
+                // An idstring needs one character; an empty name still gets an expression.
+                format!("{NAMED_LICENSE_PREFIX}empty")
+            } else {
+                format!("{NAMED_LICENSE_PREFIX}{slug}")
+            }
         }
     }
 }

@@ -504,6 +504,8 @@ fn invalid_licences_are_names_never_ids() {
         "mit",
         "GPL-2.0+",
         "LicenseRef-x",
+        "",
+        "Llama 3 Community Licence ©",
     ]
     .iter()
     .enumerate()
@@ -532,8 +534,10 @@ fn invalid_licences_are_names_never_ids() {
     assert_eq!(
         names,
         [
+            "",
             "CC BY-SA 4.0",
             "LicenseRef-x",
+            "Llama 3 Community Licence ©",
             "apache 2.0",
             "llama2",
             "unknown"
