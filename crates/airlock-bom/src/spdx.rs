@@ -1163,3 +1163,47 @@ fn read_dataset_fields(e: &Value) -> DataInfo {
         .and_then(|s| s.parse().ok());
     d
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_encode_and_decode() {
+        let r = "pkg:huggingface/org/name@abc#sub dir/ü.json";
+        let encoded = encode(r);
+        assert!(
+            encoded
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b))
+        );
+        assert_eq!(decode(&encoded).as_deref(), Some(r));
+        assert_eq!(decode("%zz"), None);
+        assert_eq!(decode("%4"), None);
+    }
+
+    #[test]
+    fn datetimes() {
+        assert!(is_spdx_datetime("2026-11-25T00:00:00Z"));
+        for bad in [
+            "2026-11-25",
+            "2026-11-25T00:00:00+01:00",
+            "2026-11-25T00:00:00.5Z",
+            "",
+        ] {
+            assert!(!is_spdx_datetime(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn origin_info_round_trips() {
+        let origin = Origin {
+            repo_id: "org/name".into(),
+            revision: Some("abc".into()),
+            repo_type: Some("dataset".into()),
+            hub: Some("https://hub.example".into()),
+        };
+        assert_eq!(parse_origin(&origin_info(&origin)), Some(origin));
+        assert_eq!(parse_origin("free text"), None);
+    }
+}

@@ -879,3 +879,43 @@ fn golden_outputs_match() {
         );
     }
 }
+
+// ---------------------------------------------------------------- hostile input
+
+/// Truncated and bit-flipped documents give an error or a BOM that passes `Bom::check`,
+/// never a panic.
+#[test]
+fn readers_survive_truncation_and_bit_flips() {
+    let inputs = [
+        (write_cdx(&sample(), SpecVersion::V1_6), true),
+        (
+            include_str!("data/cyclonedx-py-environment-1.6.json").to_owned(),
+            true,
+        ),
+        (write_spdx(&sample()), false),
+    ];
+    for (text, is_cdx) in inputs {
+        let read = |bytes: &[u8]| {
+            let Ok(text) = std::str::from_utf8(bytes) else {
+                return;
+            };
+            let result = if is_cdx {
+                cyclonedx::read(text)
+            } else {
+                spdx::read(text)
+            };
+            if let Ok(bom) = result {
+                bom.check().unwrap();
+            }
+        };
+        let bytes = text.as_bytes();
+        for cut in (0..bytes.len()).step_by(97) {
+            read(&bytes[..cut]);
+        }
+        for at in (0..bytes.len()).step_by(101) {
+            let mut flipped = bytes.to_vec();
+            flipped[at] ^= 0x20;
+            read(&flipped);
+        }
+    }
+}
