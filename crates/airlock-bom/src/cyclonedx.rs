@@ -475,7 +475,10 @@ pub fn write(bom: &Bom, options: &WriteOptions) -> Result<String, Error> {
     bom.check()?;
     let mut doc = to_document(&bom, options.spec_version);
     let canonical = serde_json::to_vec(&doc)?;
-    doc.serial_number = Some(format!("urn:uuid:{}", crate::uuid::v5(&canonical)));
+    doc.serial_number = Some(format!(
+        "urn:uuid:{}",
+        crate::content_id::uuid_v5(&canonical)
+    ));
     if let (Some(ts), Some(meta)) = (&options.timestamp, doc.metadata.as_mut()) {
         meta.timestamp = Some(ts.clone());
     }

@@ -10,12 +10,12 @@
 
 #![forbid(unsafe_code)]
 
+mod content_id;
 pub mod cyclonedx;
 mod error;
 pub mod license;
 pub mod model;
 pub mod spdx;
-mod uuid;
 
 pub use error::Error;
 pub use license::{License, SpdxExpression};

@@ -302,7 +302,7 @@ pub fn write(bom: &Bom, options: &WriteOptions) -> Result<String, Error> {
     bom.normalize();
     bom.check()?;
     let placeholder = graph(&bom, options, PLACEHOLDER_NS);
-    let uuid = crate::uuid::v5(&serde_json::to_vec(&placeholder)?);
+    let uuid = crate::content_id::uuid_v5(&serde_json::to_vec(&placeholder)?);
     let doc = graph(&bom, options, &format!("{NAMESPACE_BASE}{uuid}"));
     let mut text = serde_json::to_string_pretty(&doc)?;
     text.push('\n');

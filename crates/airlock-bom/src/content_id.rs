@@ -8,7 +8,7 @@ const NAMESPACE_URL: [u8; 16] = [
 ];
 
 /// A version-5 UUID of `name` in the URL namespace, lowercase, hyphenated.
-pub(crate) fn v5(name: &[u8]) -> String {
+pub(crate) fn uuid_v5(name: &[u8]) -> String {
     let mut hasher = Sha1::new();
     hasher.update(NAMESPACE_URL);
     hasher.update(name);
@@ -34,7 +34,7 @@ mod tests {
     fn rfc4122_v5_vector() {
         // uuid.uuid5(uuid.NAMESPACE_URL, "https://example.com") in Python.
         assert_eq!(
-            super::v5(b"https://example.com"),
+            super::uuid_v5(b"https://example.com"),
             "4fd35a71-71ef-5a55-a9d9-aa75c889a6d0"
         );
     }
