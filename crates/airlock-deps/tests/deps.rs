@@ -1071,3 +1071,73 @@ fn shared_uv_basic_formats_agree() {
         markers(&requirements, "colorama")
     );
 }
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let depth = 50_000;
+    let toml = format!(
+        "version = 1\nx = {}{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let json = format!(
+        "{{\"packages\": {}{}}}",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let yaml = format!("dependencies: {}{}\n", "[".repeat(depth), "]".repeat(depth));
+    let cases = [
+        (ManifestKind::UvLock, toml.clone()),
+        (ManifestKind::Pyproject, toml.clone()),
+        (ManifestKind::CargoLock, toml),
+        (ManifestKind::PackageLock, json.clone()),
+        (
+            ManifestKind::PipfileLock,
+            json.replace("packages", "default"),
+        ),
+        (ManifestKind::CondaEnvironment, yaml),
+    ];
+    for (kind, text) in cases {
+        let result = parse_bytes(kind, Path::new("deep"), text.as_bytes(), &Limits::default());
+        assert!(result.is_err(), "{kind:?}");
+    }
+}
+
+#[test]
+fn truncated_and_bit_flipped_fixtures_never_panic() {
+    let fixtures = [
+        (
+            "requirements/requirements.txt",
+            ManifestKind::RequirementsTxt,
+        ),
+        ("pyproject-uv/pyproject.toml", ManifestKind::Pyproject),
+        ("poetry/pyproject.toml", ManifestKind::Pyproject),
+        ("poetry/poetry.lock", ManifestKind::PoetryLock),
+        ("uv-lock/uv.lock", ManifestKind::UvLock),
+        ("pylock/pylock.toml", ManifestKind::PyLock),
+        ("pipenv/Pipfile.lock", ManifestKind::PipfileLock),
+        ("conda/environment.yml", ManifestKind::CondaEnvironment),
+        ("cargo/Cargo.lock", ManifestKind::CargoLock),
+        ("npm/package-lock.json", ManifestKind::PackageLock),
+    ];
+    let limits = Limits::default();
+    let mut parsed = 0;
+    for (relative, kind) in fixtures {
+        let bytes = std::fs::read(data(relative)).unwrap();
+        let path = Path::new(relative);
+        for end in (0..bytes.len()).step_by(7) {
+            parsed += usize::from(parse_bytes(kind, path, &bytes[..end], &limits).is_ok());
+        }
+        for position in (0..bytes.len()).step_by(13) {
+            for bit in [0x01u8, 0x20, 0x80] {
+                let mut flipped = bytes.clone();
+                flipped[position] ^= bit;
+                parsed += usize::from(parse_bytes(kind, path, &flipped, &limits).is_ok());
+            }
+        }
+    }
+    assert!(
+        parsed > 0,
+        "some damaged inputs still parse (with problems)"
+    );
+}

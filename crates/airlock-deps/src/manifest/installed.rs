@@ -137,8 +137,9 @@ fn read_text(path: &Path, limits: &Limits) -> Result<String, DepsError> {
     crate::text(path, &bytes).map(str::to_owned)
 }
 
-/// `Name` and `Version` from the RFC 822-style header block.
-fn name_version(metadata: &str) -> (Option<String>, Option<String>) {
+/// `Name` and `Version` from the header block of `METADATA` / `PKG-INFO` (core metadata,
+/// RFC 822 style); the body after the first blank line is never read.
+pub fn name_version(metadata: &str) -> (Option<String>, Option<String>) {
     let mut name = None;
     let mut version = None;
     for line in metadata.lines() {
@@ -158,6 +159,18 @@ fn name_version(metadata: &str) -> (Option<String>, Option<String>) {
         name.filter(|n| !n.is_empty()),
         version.filter(|v| !v.is_empty()),
     )
+}
+
+/// Parse the text of a `RECORD` file (also found in wheels), for the tamper check: entries in
+/// file order, and the problems met. `path` only names locations.
+pub fn parse_record(
+    path: &Path,
+    text: &str,
+    limits: &Limits,
+) -> (Vec<RecordEntry>, Vec<crate::Problem>) {
+    let mut sink = Sink::new(path, ManifestKind::InstalledEnvironment, limits);
+    let entries = record_entries(&mut sink, path, text);
+    (entries, sink.finish().problems)
 }
 
 fn record_entries(sink: &mut Sink, path: &Path, text: &str) -> Vec<RecordEntry> {

@@ -13,7 +13,7 @@
 //! Security: parsed with `toml` into fixed structs; requirement strings go through
 //! `pep508_rs` with markers kept as text (see `names::parse_requirement`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use serde::Deserialize;
@@ -244,8 +244,21 @@ pub fn parse(path: &Path, text: &str, limits: &Limits) -> Result<Manifest, DepsE
                 location,
             });
         }
-        for (name, value) in uv.sources.unwrap_or_default() {
-            apply_uv_source(&mut sink, &name, &value, &index_names);
+        let sources: HashMap<String, Source> = uv
+            .sources
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((
+                    names::normalize_pypi_name(name),
+                    uv_source(value, &index_names)?,
+                ))
+            })
+            .collect();
+        for dependency in &mut sink.manifest.dependencies {
+            if let Some(source) = sources.get(&dependency.normalized_name) {
+                dependency.source = source.clone();
+            }
         }
     }
     sink.manifest.dependencies.sort_by_key(|d| d.location.line);
@@ -385,22 +398,14 @@ fn set_poetry_constraint(sink: &mut Sink, dependency: &mut Dependency, constrain
     }
 }
 
-/// Point the matching dependencies at a `[tool.uv.sources]` entry.
-fn apply_uv_source(
-    sink: &mut Sink,
-    name: &str,
-    value: &toml::Value,
-    index_names: &BTreeMap<String, String>,
-) {
+/// The source a `[tool.uv.sources]` entry names, if any.
+fn uv_source(value: &toml::Value, index_names: &BTreeMap<String, String>) -> Option<Source> {
     let table = match value {
         toml::Value::Table(table) => table,
         // Several sources split by marker: the first stands for all (each is a non-index
         // source or a named index, which is what consumers need to know).
-        toml::Value::Array(items) => match items.first().and_then(toml::Value::as_table) {
-            Some(table) => table,
-            None => return,
-        },
-        _ => return,
+        toml::Value::Array(items) => items.first().and_then(toml::Value::as_table)?,
+        _ => return None,
     };
     let text = |key: &str| {
         table
@@ -432,12 +437,7 @@ fn apply_uv_source(
     } else if table.get("workspace").and_then(toml::Value::as_bool) == Some(true) {
         Source::Workspace
     } else {
-        return;
+        return None;
     };
-    let normalized = names::normalize_pypi_name(name);
-    for dependency in &mut sink.manifest.dependencies {
-        if dependency.normalized_name == normalized {
-            dependency.source = source.clone();
-        }
-    }
+    Some(source)
 }
