@@ -192,9 +192,8 @@ impl Reader {
                 }
             };
             match option {
-                "-r" | "--requirement" => {
-                    self.include(sink, file, &location, &value, constraint, depth);
-                }
+                // As in pip, `-r` starts a requirements file even inside a constraints file.
+                "-r" | "--requirement" => self.include(sink, file, &location, &value, false, depth),
                 "-c" | "--constraint" => self.include(sink, file, &location, &value, true, depth),
                 "-e" | "--editable" => editable = Some(value),
                 "-i" | "--index-url" => index_url(sink, &value, IndexKind::Primary, &location),
