@@ -103,6 +103,7 @@ pub fn parse_requirement(text: &str) -> Result<Requirement, String> {
         requirement.marker = marker.map(str::to_owned);
         return Ok(requirement);
     }
+    check_name_ends(head)?;
     let parsed = pep508_rs::Requirement::<url::Url>::from_str(head).map_err(|e| {
         // The error renders the input with a caret line; the first line is the message.
         e.message.to_string()
@@ -129,6 +130,37 @@ pub fn parse_requirement(text: &str) -> Result<Requirement, String> {
         url,
         marker: marker.map(str::to_owned),
     })
+}
+
+/// Refuse a name or extra ending in `-`, `_` or `.` before `pep508_rs` sees it: its parser
+/// accepts such a name when another character follows (`foo.:`, `a[b-]`) and then panics on
+/// its own `expect` (pep508_rs 0.9.2, `lib.rs` 477 and 658; found by the `deps_manifest`
+/// fuzz target).
+fn check_name_ends(head: &str) -> Result<(), String> {
+    fn leading(text: &str) -> (&str, &str) {
+        let text = text.trim_start();
+        let end = text
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+            .unwrap_or(text.len());
+        text.split_at(end)
+    }
+    let bad_end = |name: &str| name.ends_with(['-', '_', '.']);
+    let (name, rest) = leading(head);
+    if bad_end(name) {
+        return Err(format!(
+            "package name `{name}` must end with a letter or digit"
+        ));
+    }
+    if let Some(extras) = rest.trim_start().strip_prefix('[') {
+        let inside = extras.split(']').next().unwrap_or(extras);
+        for extra in inside.split(',') {
+            let (extra, _) = leading(extra);
+            if bad_end(extra) {
+                return Err(format!("extra `{extra}` must end with a letter or digit"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The exact version a specifier pins, if it pins one.
@@ -286,6 +318,11 @@ mod tests {
         );
         assert_eq!(parse_requirement("pytest").unwrap().specifier, None);
         assert!(parse_requirement("not a requirement!").is_err());
+        // pep508_rs 0.9.2 panics on these; they must come back as errors.
+        assert!(parse_requirement("Metadata-Versio.: 1.1").is_err());
+        assert!(parse_requirement("a[b-]").is_err());
+        assert!(parse_requirement("a [ ok , b_ ]").is_err());
+        assert!(parse_requirement("a[b.c]==1.0.*").is_ok());
     }
 
     #[test]

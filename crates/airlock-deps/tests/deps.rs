@@ -1145,3 +1145,42 @@ fn truncated_and_bit_flipped_fixtures_never_panic() {
         "some damaged inputs still parse (with problems)"
     );
 }
+
+/// Inputs the `deps_manifest` fuzz target once crashed on, fed to every reader.
+#[test]
+fn fuzz_regressions() {
+    let kinds = [
+        ManifestKind::RequirementsTxt,
+        ManifestKind::Pyproject,
+        ManifestKind::PoetryLock,
+        ManifestKind::UvLock,
+        ManifestKind::PyLock,
+        ManifestKind::PipfileLock,
+        ManifestKind::CondaEnvironment,
+        ManifestKind::CargoLock,
+        ManifestKind::PackageLock,
+    ];
+    let mut files: Vec<PathBuf> = std::fs::read_dir(data("regressions"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    for file in files {
+        let bytes = std::fs::read(&file).unwrap();
+        for kind in kinds {
+            let _ = parse_bytes(kind, &file, &bytes, &Limits::default());
+        }
+    }
+    // pep508-name-ending-in-dot: pep508_rs 0.9.2 panics on a name ending in `.` followed by
+    // another character; it is a malformed line here.
+    let m = parse_bytes(
+        ManifestKind::RequirementsTxt,
+        Path::new("r.txt"),
+        b"Metadata-Versio.: 1.1\nok==1\n",
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(problems(&m, ProblemKind::Malformed).len(), 1);
+    assert!(has(&m, "ok"));
+}
