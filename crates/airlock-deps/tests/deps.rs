@@ -210,6 +210,7 @@ fn requirements_includes_constraints_and_cycles() {
     assert!(jinja.location.file.ends_with("nested/deeper.txt"));
     let idna = dep(&m, "idna");
     assert!(idna.constraint, "from a -c file");
+    assert_eq!(idna.direct, None, "a constraints file declares nothing");
     assert_eq!(idna.version.as_deref(), Some("3.10"));
     assert!(dep(&m, "urllib3").constraint);
     assert!(!pyyaml.constraint);

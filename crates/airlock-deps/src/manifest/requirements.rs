@@ -238,7 +238,8 @@ impl Reader {
         if let Some(mut dependency) = requirement_line(sink, &requirement, editable, &location) {
             dependency.hashes = hashes;
             dependency.constraint = constraint;
-            dependency.direct = Some(true);
+            // A constraints file declares nothing: whether the project needs it is unknown here.
+            dependency.direct = (!constraint).then_some(true);
             sink.dependency(dependency);
         }
     }
