@@ -114,7 +114,7 @@ pub fn parse_requirement(text: &str) -> Result<Requirement, String> {
         None => (None, None, None),
         Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) => {
             let pinned = match specifiers.iter().collect::<Vec<_>>().as_slice() {
-                [single] => exact_pin(single),
+                [single] => exact_pin(single).map(|normalized| written_pin(head, normalized)),
                 _ => None,
             };
             let text = specifiers.to_string();
@@ -161,6 +161,26 @@ fn check_name_ends(head: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The pinned version as the user wrote it (`==1.0-1`, not `1.0.post1`), when the text after
+/// `==` is that same version; otherwise the normalized spelling.
+fn written_pin(head: &str, normalized: String) -> String {
+    let Some((_, after)) = head.split_once("==") else {
+        return normalized;
+    };
+    let written = after
+        .trim_start()
+        .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+        .next()
+        .unwrap_or_default();
+    match (
+        pep440_rs::Version::from_str(written),
+        pep440_rs::Version::from_str(&normalized),
+    ) {
+        (Ok(a), Ok(b)) if a == b => written.to_owned(),
+        _ => normalized,
+    }
 }
 
 /// The exact version a specifier pins, if it pins one.

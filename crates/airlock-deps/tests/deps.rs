@@ -1185,3 +1185,35 @@ fn fuzz_regressions() {
     assert_eq!(problems(&m, ProblemKind::Malformed).len(), 1);
     assert!(has(&m, "ok"));
 }
+
+/// deps.md §2.3: spellings PEP 440 treats as one version are kept as written, and
+/// `pep440_version` compares them equal; lexicographic order is never used.
+#[test]
+fn pep440_spellings_kept_as_written_and_compared_normalized() {
+    let text = "a==1.0\nb==v1.0\nc==1.0-1\nd==1.0c1\ne==1.0.0-ALPHA.1\nf==1.10\ng==1.9\n";
+    let m = parse_bytes(
+        ManifestKind::RequirementsTxt,
+        Path::new("requirements.txt"),
+        text.as_bytes(),
+        &Limits::default(),
+    )
+    .unwrap();
+    let version = |name: &str| dep(&m, name).version.clone().unwrap();
+    let parsed = |name: &str| dep(&m, name).pep440_version().unwrap();
+    assert_eq!(version("b"), "v1.0");
+    assert_eq!(version("c"), "1.0-1");
+    assert_eq!(version("d"), "1.0c1");
+    assert_eq!(parsed("a"), parsed("b"));
+    assert_eq!(parsed("c"), "1.0.post1".parse().unwrap());
+    assert_eq!(parsed("d"), "1.0rc1".parse().unwrap());
+    assert_eq!(parsed("e"), "1.0.0a1".parse().unwrap());
+    assert!(parsed("f") > parsed("g"), "1.10 > 1.9, unlike strings");
+    let order: Vec<pep440_rs::Version> =
+        ["2.0.0.dev1", "2.0.0a1", "2.0.0rc1", "2.0.0", "2.0.0.post1"]
+            .iter()
+            .map(|v| v.parse().unwrap())
+            .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]));
+    let local: pep440_rs::Version = "2.5.1+cu124".parse().unwrap();
+    assert!(local < "2.6.0".parse().unwrap());
+}
