@@ -2,3 +2,5 @@
 //! depends on, with digests, licences and lineage, written as CycloneDX and SPDX 3.
 
 #![forbid(unsafe_code)]
+
+pub mod discover;
