@@ -320,17 +320,18 @@ fn section_of(heading: &str) -> Option<usize> {
     let h = heading.to_ascii_lowercase();
     if h.contains("out-of-scope") || h.contains("out of scope") {
         Some(1)
-    } else if h.contains("bias") || h.contains("risk") || h.contains("ethical") {
-        Some(3)
-    } else if h.contains("limitation") {
-        Some(2)
     } else if h.contains("intended use")
         || h == "uses"
         || h.contains("direct use")
         || h.contains("downstream use")
         || h.contains("how to use")
     {
+        // Before limitations: the Hub template's "Intended uses & limitations" is about use.
         Some(0)
+    } else if h.contains("bias") || h.contains("risk") || h.contains("ethical") {
+        Some(3)
+    } else if h.contains("limitation") {
+        Some(2)
     } else {
         None
     }

@@ -31,7 +31,8 @@ use serde::Serialize;
 pub use card::{Considerations, DatasetCard, Metric, ModelCard};
 pub use code::{CodeReference, ReferenceKind};
 pub use datasets::{
-    Croissant, CroissantFile, DataFile, DataFormat, DatasetLayout, DiscoveredDataset, Split,
+    Croissant, CroissantFile, DataFile, DataFormat, DatasetInfo, DatasetLayout, DiscoveredDataset,
+    Split,
 };
 pub use models::{DiscoveredModel, LocalLink, ModelConfig, ModelLayout, WeightFile, WeightFormat};
 pub use services::{Credential, Provider, ServiceReference};

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::code::{Call, CodeReference, ReferenceKind, Tok, Token};
+use super::code::{Arg, Call, CodeReference, ReferenceKind, Tok, Token};
 use super::shorten;
 
 /// Bytes kept of an endpoint or model name.
@@ -304,13 +304,16 @@ fn provider_of_model(model: &str) -> Option<Provider> {
     }
 }
 
+/// One piece of evidence: provider, line, what was seen, endpoint, credential.
+type Sighting = (Provider, u32, String, Option<String>, Option<Credential>);
+
 /// Evidence gathered in one file before it is grouped by provider.
 #[derive(Default)]
 struct Sightings {
-    /// (provider, line, evidence, endpoint, credential).
-    seen: Vec<(Provider, u32, String, Option<String>, Option<Credential>)>,
-    /// (line, model name) not yet tied to a provider.
-    models: Vec<(u32, String)>,
+    /// Everything seen, in order.
+    seen: Vec<Sighting>,
+    /// (line, model name, provider named by a config key) not yet tied to a provider.
+    models: Vec<(u32, String, Option<Provider>)>,
 }
 
 impl Sightings {
@@ -359,8 +362,10 @@ impl Sightings {
             entry.endpoints.extend(endpoint.clone());
             entry.credentials.extend(credential.clone());
         }
-        for (line, model) in self.models {
-            let suggested = provider_of_model(&model).filter(|p| by_provider.contains_key(p));
+        for (line, model, named) in self.models {
+            let suggested = named
+                .or_else(|| provider_of_model(&model))
+                .filter(|p| by_provider.contains_key(p));
             let nearest = self
                 .seen
                 .iter()
@@ -372,6 +377,7 @@ impl Sightings {
                 && let Some(entry) = by_provider.get_mut(&provider)
             {
                 entry.models.push(shorten(&model, MAX_VALUE));
+                entry.lines.push(line);
             }
         }
         out.extend(by_provider.into_values());
@@ -420,15 +426,19 @@ pub(crate) fn scan_python(
         }
         let name = call.name.as_str();
         if provider.is_none() {
-            provider = if (name.ends_with("genai.Client") || name.ends_with("genai.configure"))
-                && call.kw("vertexai").is_none()
-                && !matches!(call.keywords.iter().find(|(k, _)| k == "vertexai"), Some((_, super::code::Arg::Other(Some(v)))) if v == "True")
-            {
+            let vertex_flag = call
+                .keywords
+                .iter()
+                .any(|(k, v)| k == "vertexai" && *v == Arg::Other(Some("True".to_owned())));
+            provider = if name.ends_with("genai.Client") {
+                Some(if vertex_flag {
+                    Provider::GoogleVertexAi
+                } else {
+                    Provider::GoogleGemini
+                })
+            } else if name.ends_with("genai.configure") {
                 Some(Provider::GoogleGemini)
-            } else if name.ends_with("genai.Client")
-                || name.starts_with("vertexai.")
-                || name.ends_with("aiplatform.init")
-            {
+            } else if name.starts_with("vertexai.") || name.ends_with("aiplatform.init") {
                 Some(Provider::GoogleVertexAi)
             } else if name.contains("cohere.")
                 && (last == "Client" || last == "ClientV2" || last == "AsyncClient")
@@ -447,13 +457,10 @@ pub(crate) fn scan_python(
         }
         if let Some(provider) = provider {
             seen.see(provider, call.line, &format!("{name}("));
-            if provider == Provider::GoogleGemini && last == "GenerativeModel"
-                || provider == Provider::GoogleVertexAi && last == "GenerativeModel"
-                || provider == Provider::HuggingFaceInference
-            {
-                if let Some(model) = call.pos(0) {
-                    seen.models.push((call.line, model.to_owned()));
-                }
+            let positional_model =
+                last == "GenerativeModel" || provider == Provider::HuggingFaceInference;
+            if positional_model && let Some(model) = call.pos(0) {
+                seen.models.push((call.line, model.to_owned(), None));
             }
         }
         for (key, value) in &call.keywords {
@@ -461,13 +468,17 @@ pub(crate) fn scan_python(
                 continue;
             };
             if ENDPOINT_KEYS.contains(&key.as_str()) && value.contains("://") {
-                let by_host = provider_of_url(value);
-                let chosen = by_host.or(provider).unwrap_or(Provider::CustomEndpoint);
-                seen.endpoint(chosen, call.line, key, value);
+                // A client pointed elsewhere talks to that host, not to its vendor.
+                let chosen = provider_of_url(value).unwrap_or(Provider::CustomEndpoint);
+                let evidence = match provider {
+                    Some(_) => format!("{key} of {name}("),
+                    None => key.clone(),
+                };
+                seen.endpoint(chosen, call.line, &evidence, value);
             } else if MODEL_KEYS.contains(&key.as_str())
                 && (provider.is_some() || API_METHODS.contains(&last))
             {
-                seen.models.push((call.line, value.to_owned()));
+                seen.models.push((call.line, value.to_owned(), None));
             } else if secret_name(key) && !value.is_empty() {
                 let owner = provider
                     .or_else(|| key_like(value).flatten())
@@ -683,10 +694,11 @@ pub fn scan_config(
             || lower.ends_with("deployment_name"))
             && !value.is_empty()
         {
-            if let Some(provider) = provider_of_model(&value) {
+            let named = provider_of_name(&key);
+            if let Some(provider) = named.or_else(|| provider_of_model(&value)) {
                 seen.see(provider, number, &key);
             }
-            seen.models.push((number, value));
+            seen.models.push((number, value, named));
         }
     }
     seen.finish(file, None, out);
