@@ -122,7 +122,7 @@ fn gguf() -> Vec<u8> {
     out.extend(32u64.to_le_bytes());
     out.extend(8u32.to_le_bytes()); // Q8_0: 32 elements in 34 bytes
     out.extend(32u64.to_le_bytes());
-    while out.len() % 32 != 0 {
+    while !out.len().is_multiple_of(32) {
         out.push(0);
     }
     out.extend([0u8; 16]); // F16 4x2
