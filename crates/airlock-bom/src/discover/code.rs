@@ -534,7 +534,8 @@ pub fn scan_python(
         let Some((kind, target, revision, detail)) = reference(call) else {
             continue;
         };
-        if target.is_empty() {
+        // A key pasted where a name belongs is a secret, not a reference.
+        if target.is_empty() || !services::is_safe(&target) {
             continue;
         }
         references.push(CodeReference {
@@ -544,9 +545,13 @@ pub fn scan_python(
             kind,
             call: shorten(&call.name, MAX_VALUE),
             local: is_local(root, file_dir, &target),
-            target: services::redact_url(&shorten(&target, MAX_VALUE)),
-            revision: revision.map(|r| shorten(&r, MAX_VALUE)),
-            detail: detail.map(|d| shorten(&d, MAX_VALUE)),
+            target: shorten(&services::redact_url(&target), MAX_VALUE),
+            revision: revision
+                .filter(|r| services::is_safe(r))
+                .map(|r| shorten(&r, MAX_VALUE)),
+            detail: detail
+                .filter(|d| services::is_safe(d))
+                .map(|d| shorten(&d, MAX_VALUE)),
         });
     }
     services::scan_python(file, cell, source, &tokens, &calls, services);

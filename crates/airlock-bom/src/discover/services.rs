@@ -248,6 +248,12 @@ pub fn key_like(value: &str) -> Option<Option<Provider>> {
     None
 }
 
+/// Whether a value may be recorded: anything but a key-like literal (checked on every
+/// name, model, evidence and reference before it is kept).
+pub fn is_safe(value: &str) -> bool {
+    key_like(value).is_none()
+}
+
 /// The provider a credential or setting name points to (`OPENAI_API_KEY`).
 fn provider_of_name(name: &str) -> Option<Provider> {
     let upper = name.to_ascii_uppercase();
@@ -358,11 +364,20 @@ impl Sightings {
                     credentials: Vec::new(),
                 });
             entry.lines.push(*line);
-            entry.evidence.push(evidence.clone());
+            if is_safe(evidence) {
+                entry.evidence.push(evidence.clone());
+            }
             entry.endpoints.extend(endpoint.clone());
-            entry.credentials.extend(credential.clone());
+            entry
+                .credentials
+                .extend(credential.clone().map(|how| match how {
+                    Credential::EnvVar(name) | Credential::ConfigKey(name) if !is_safe(&name) => {
+                        Credential::Literal
+                    }
+                    other => other,
+                }));
         }
-        for (line, model, named) in self.models {
+        for (line, model, named) in self.models.into_iter().filter(|(_, m, _)| is_safe(m)) {
             let suggested = named
                 .or_else(|| provider_of_model(&model))
                 .filter(|p| by_provider.contains_key(p));
