@@ -548,7 +548,8 @@ fn code_and_config_references_with_file_and_line() {
         })
         .collect();
     // Not found: the commented-out call, the call inside a string literal, the f-string
-    // target, the markdown cell, and code under node_modules/ and .venv/.
+    // target, the markdown cell, and code under node_modules/ and .venv/ (whose CSV is
+    // not a dataset either, see `datasets_from_cards_files_croissant_and_the_datasets_cache`).
     assert_eq!(
         found,
         [
@@ -665,6 +666,35 @@ fn hostile_and_broken_inputs_become_problems() {
         discover::discover(&root.join("big.py"), &options),
         Err(discover::DiscoverError::NotADirectory(_))
     ));
+}
+
+#[test]
+fn diffusers_pipeline_components_are_parts_of_one_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("sd");
+    fs::create_dir_all(root.join("text_encoder")).unwrap();
+    fs::write(
+        root.join("model_index.json"),
+        r#"{"_class_name": "StableDiffusionPipeline", "_diffusers_version": "0.30.0"}"#,
+    )
+    .unwrap();
+    fs::write(
+        root.join("text_encoder/config.json"),
+        r#"{"architectures": ["CLIPTextModel"], "model_type": "clip_text_model"}"#,
+    )
+    .unwrap();
+    let weights = fs::read(fixture().join("models/finetuned/model.safetensors")).unwrap();
+    fs::write(root.join("text_encoder/model.safetensors"), &weights).unwrap();
+    let inventory = run(dir.path());
+    assert_eq!(inventory.models.len(), 1);
+    let model = &inventory.models[0];
+    assert_eq!(model.path, "sd");
+    assert_eq!(
+        model.config.as_ref().unwrap().pipeline_class.as_deref(),
+        Some("StableDiffusionPipeline")
+    );
+    let weights: Vec<&str> = model.weights.iter().map(|w| w.path.as_str()).collect();
+    assert_eq!(weights, ["sd/text_encoder/model.safetensors"]);
 }
 
 #[cfg(unix)]

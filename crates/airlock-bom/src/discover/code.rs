@@ -609,10 +609,12 @@ const ARTIFACT_JSON: [&str; 12] = [
     "trainer_state.json",
 ];
 
-/// Scans every Python file, notebook and config file outside installed libraries.
+/// Scans every Python file, notebook and config file outside installed libraries; JSON
+/// files inside model and dataset folders (`artifact_dirs`) are artifacts, not config.
 pub(crate) fn scan_tree(
     root: &Path,
     tree: &Tree,
+    artifact_dirs: &[&str],
     options: &DiscoverOptions,
     references: &mut Vec<CodeReference>,
     services: &mut Vec<ServiceReference>,
@@ -625,7 +627,14 @@ pub(crate) fn scan_tree(
         if ext != "py" && ext != "ipynb" && config.is_none() {
             continue;
         }
-        if ext == "json" && ARTIFACT_JSON.contains(&name) {
+        // JSON inside a model or dataset folder is part of the artifact (configs are
+        // read by `models`, data by `datasets`), not project configuration.
+        if ext == "json"
+            && (ARTIFACT_JSON.contains(&name)
+                || artifact_dirs
+                    .iter()
+                    .any(|dir| *dir != "." && super::walk::contains(dir, &file.rel)))
+        {
             continue;
         }
         let limit = if ext == "ipynb" {

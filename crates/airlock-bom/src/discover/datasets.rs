@@ -285,6 +285,8 @@ pub(crate) fn find(
     let mut files: Vec<(&FileEntry, DataFormat)> = tree
         .files
         .iter()
+        // Installed packages ship test data; that is not the project's.
+        .filter(|f| !f.in_library)
         .filter_map(|f| data_format(f).map(|format| (f, format)))
         .collect();
     files.sort_by(|a, b| component_cmp(&a.0.rel, &b.0.rel));

@@ -150,9 +150,16 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Inventory, Dis
     let datasets = datasets::find(root, &tree, &models, options, &mut problems);
     let mut references = Vec::new();
     let mut services = Vec::new();
+    let artifact_dirs: Vec<&str> = models
+        .iter()
+        .filter(|m| m.layout != ModelLayout::LooseFile)
+        .map(|m| m.path.as_str())
+        .chain(datasets.iter().map(|d| d.path.as_str()))
+        .collect();
     code::scan_tree(
         root,
         &tree,
+        &artifact_dirs,
         options,
         &mut references,
         &mut services,

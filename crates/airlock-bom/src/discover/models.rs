@@ -240,7 +240,16 @@ pub(crate) fn find(
             );
             continue;
         }
-        if is_model_folder(tree, dir, options) {
+        // A download or a diffusers pipeline is one model; its component folders
+        // (`text_encoder/config.json`) are parts of it, not models of their own.
+        let inside_unit = roots.values().any(|r| {
+            walk::contains(&r.path, dir)
+                && (r.layout != ModelLayout::Folder
+                    || tree
+                        .file(&walk::join(&r.path, "model_index.json"))
+                        .is_some())
+        });
+        if !inside_unit && is_model_folder(tree, dir, options) {
             roots.insert(
                 dir.clone(),
                 Root {

@@ -209,6 +209,18 @@ pub fn redact_url(value: &str) -> String {
     let Some((scheme, rest)) = value.split_once("://") else {
         return value.to_owned();
     };
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !scheme_ok {
+        // Not a URL after all; still never keep what a query or fragment could hold.
+        return value
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+    }
     let rest = rest.split(['?', '#']).next().unwrap_or_default();
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
     let authority = authority.rsplit('@').next().unwrap_or_default();
@@ -217,6 +229,21 @@ pub fn redact_url(value: &str) -> String {
     } else {
         format!("{scheme}://{authority}/{path}")
     }
+}
+
+/// The first `http://` or `https://` URL in a text (up to whitespace, a quote or an angle
+/// bracket), so an endpoint is recorded without the text around it.
+pub fn extract_url(text: &str) -> Option<&str> {
+    let lower = text.to_ascii_lowercase();
+    let start = match (lower.find("https://"), lower.find("http://")) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b)?,
+    };
+    let rest = text.get(start..)?;
+    let end = rest
+        .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
+        .unwrap_or(rest.len());
+    rest.get(..end)
 }
 
 /// Whether a literal looks like an API key of a known shape, and whose.
@@ -482,14 +509,16 @@ pub(crate) fn scan_python(
             let Some(value) = value.as_str() else {
                 continue;
             };
-            if ENDPOINT_KEYS.contains(&key.as_str()) && value.contains("://") {
+            if ENDPOINT_KEYS.contains(&key.as_str())
+                && let Some(url) = extract_url(value)
+            {
                 // A client pointed elsewhere talks to that host, not to its vendor.
-                let chosen = provider_of_url(value).unwrap_or(Provider::CustomEndpoint);
+                let chosen = provider_of_url(url).unwrap_or(Provider::CustomEndpoint);
                 let evidence = match provider {
                     Some(_) => format!("{key} of {name}("),
                     None => key.clone(),
                 };
-                seen.endpoint(chosen, call.line, &evidence, value);
+                seen.endpoint(chosen, call.line, &evidence, url);
             } else if MODEL_KEYS.contains(&key.as_str())
                 && (provider.is_some() || API_METHODS.contains(&last))
             {
@@ -531,10 +560,10 @@ pub(crate) fn scan_python(
                 }
             }
             Tok::Str(value, _) => {
-                if value.contains("://")
-                    && let Some(provider) = provider_of_url(value)
+                if let Some(url) = extract_url(value)
+                    && let Some(provider) = provider_of_url(url)
                 {
-                    seen.endpoint(provider, token.line, "endpoint URL", value);
+                    seen.endpoint(provider, token.line, "endpoint URL", url);
                 } else if let Some(provider) = provider_of_name(value)
                     && secret_name(value)
                     && value
@@ -659,16 +688,16 @@ pub fn scan_config(
             }
             continue;
         }
-        if value.contains("://") {
-            let by_host = provider_of_url(&value);
+        if let Some(url) = extract_url(&value) {
+            let by_host = provider_of_url(url);
             let endpoint_key = ENDPOINT_KEYS.iter().any(|k| lower.ends_with(k))
                 || lower.ends_with("base_url")
                 || lower.ends_with("api_base");
             match (by_host, endpoint_key) {
-                (Some(provider), _) => seen.endpoint(provider, number, &key, &value),
+                (Some(provider), _) => seen.endpoint(provider, number, &key, url),
                 (None, true) => {
                     let provider = provider_of_name(&key).unwrap_or(Provider::CustomEndpoint);
-                    seen.endpoint(provider, number, &key, &value);
+                    seen.endpoint(provider, number, &key, url);
                 }
                 (None, false) => {}
             }
@@ -771,6 +800,12 @@ mod tests {
             Some(Provider::HuggingFaceInference)
         );
         assert_eq!(provider_of_url("https://evil-openai.com.example"), None);
+        // Found by fuzzing: junk before the URL, and a `?` in what looks like a scheme.
+        assert_eq!(
+            extract_url("x=1 ENDPOINT=https://contoso.openai.azure.com/a?k=v'"),
+            Some("https://contoso.openai.azure.com/a?k=v")
+        );
+        assert_eq!(redact_url("junk htt?s://host/?k=v"), "junk htt");
         assert_eq!(
             key_like("sk-ant-abcdefghijklmnopqrstuvwxyz"),
             Some(Some(Provider::Anthropic))
