@@ -585,6 +585,7 @@ fn hosted_services_with_models_endpoints_and_no_secret_values() {
         [
             r#"config/.env Anthropic lines=[1] cells=[] endpoints=[] models=[] credentials=[ConfigKey("ANTHROPIC_API_KEY")]"#,
             r#"config/.env AzureOpenAi lines=[2, 3] cells=[] endpoints=["https://contoso.openai.azure.com"] models=["gpt-4o-prod"] credentials=[]"#,
+            r#"config/.env CustomEndpoint lines=[4] cells=[] endpoints=["http://localhost:8000/v1"] models=[] credentials=[]"#,
             r#"config/app.yaml OpenAi lines=[3, 4] cells=[] endpoints=[] models=["gpt-4o-mini"] credentials=[ConfigKey("openai_api_key")]"#,
             r#"config/app.yaml CustomEndpoint lines=[2] cells=[] endpoints=["https://llm.internal.example/v1"] models=[] credentials=[]"#,
             r#"notebooks/explore.ipynb HuggingFaceInference lines=[2, 3] cells=[2] endpoints=["https://abc123.us-east-1.aws.endpoints.huggingface.cloud"] models=["meta-llama/Llama-3.1-8B-Instruct"] credentials=[]"#,

@@ -695,10 +695,9 @@ pub fn scan_config(
                 || lower.ends_with("api_base");
             match (by_host, endpoint_key) {
                 (Some(provider), _) => seen.endpoint(provider, number, &key, url),
-                (None, true) => {
-                    let provider = provider_of_name(&key).unwrap_or(Provider::CustomEndpoint);
-                    seen.endpoint(provider, number, &key, url);
-                }
+                // `OPENAI_BASE_URL=http://localhost:8000/v1`: whatever the key's vendor, the
+                // traffic goes to that host.
+                (None, true) => seen.endpoint(Provider::CustomEndpoint, number, &key, url),
                 (None, false) => {}
             }
             continue;
