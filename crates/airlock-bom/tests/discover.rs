@@ -589,8 +589,9 @@ fn hosted_services_with_models_endpoints_and_no_secret_values() {
             r#"config/app.yaml OpenAi lines=[3, 4] cells=[] endpoints=[] models=["gpt-4o-mini"] credentials=[ConfigKey("openai_api_key")]"#,
             r#"config/app.yaml CustomEndpoint lines=[2] cells=[] endpoints=["https://llm.internal.example/v1"] models=[] credentials=[]"#,
             r#"notebooks/explore.ipynb HuggingFaceInference lines=[2, 3] cells=[2] endpoints=["https://abc123.us-east-1.aws.endpoints.huggingface.cloud"] models=["meta-llama/Llama-3.1-8B-Instruct"] credentials=[]"#,
-            r#"src/train.py OpenAi lines=[20, 21, 25] cells=[] endpoints=[] models=["gpt-4o-mini"] credentials=[EnvVar("OPENAI_API_KEY"), Literal]"#,
-            r#"src/train.py CustomEndpoint lines=[25] cells=[] endpoints=["http://localhost:8000/v1"] models=[] credentials=[]"#,
+            // Line 25's `password=` on an archive call is not a service credential.
+            r#"src/train.py OpenAi lines=[20, 21, 26] cells=[] endpoints=[] models=["gpt-4o-mini"] credentials=[EnvVar("OPENAI_API_KEY"), Literal]"#,
+            r#"src/train.py CustomEndpoint lines=[26] cells=[] endpoints=["http://localhost:8000/v1"] models=[] credentials=[]"#,
         ]
     );
     let json = serde_json::to_string(&inventory).unwrap();

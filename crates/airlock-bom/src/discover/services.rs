@@ -523,10 +523,12 @@ pub(crate) fn scan_python(
                 && (provider.is_some() || API_METHODS.contains(&last))
             {
                 seen.models.push((call.line, value.to_owned(), None));
-            } else if secret_name(key) && !value.is_empty() {
-                let owner = provider
-                    .or_else(|| key_like(value).flatten())
-                    .unwrap_or(Provider::CustomEndpoint);
+            } else if let Some(owner) = provider
+                && secret_name(key)
+                && !value.is_empty()
+            {
+                // Only on a service client: `password=` on an archive call is not an API key
+                // (a key-shaped literal anywhere is caught by the literal scan below).
                 seen.credential(owner, call.line, key, Credential::Literal);
             }
         }

@@ -22,4 +22,5 @@ reply = client.chat.completions.create(
     model="gpt-4o-mini",
     messages=[{"role": "user", "content": "hi"}],
 )
+archive = zipfile.ZipFile("x.zip").extractall(pwd=None, password="not-an-api-key")
 backup = OpenAI(base_url="http://localhost:8000/v1?token=abc", api_key="sk-proj-abcdefghijklmnopqrstuvwxyz0123")
