@@ -699,6 +699,35 @@ fn diffusers_pipeline_components_are_parts_of_one_model() {
     assert_eq!(weights, ["sd/text_encoder/model.safetensors"]);
 }
 
+#[test]
+fn hub_style_shards_make_one_model_folder_without_a_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let shards = dir.path().join("shards");
+    fs::create_dir_all(&shards).unwrap();
+    let weights = fs::read(fixture().join("models/finetuned/model.safetensors")).unwrap();
+    for name in [
+        "model-00001-of-00002.safetensors",
+        "model-00002-of-00002.safetensors",
+    ] {
+        fs::write(shards.join(name), &weights).unwrap();
+    }
+    // A single weight file with no folder markers stays a model of its own.
+    fs::write(dir.path().join("single.safetensors"), &weights).unwrap();
+    let inventory = run(dir.path());
+    let found: Vec<(&str, discover::ModelLayout, usize)> = inventory
+        .models
+        .iter()
+        .map(|m| (m.path.as_str(), m.layout, m.weights.len()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("shards", discover::ModelLayout::Folder, 2),
+            ("single.safetensors", discover::ModelLayout::LooseFile, 1),
+        ]
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn without_hashing_headers_are_still_read() {

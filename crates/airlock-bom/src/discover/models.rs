@@ -3,9 +3,10 @@
 //! each folder's OpenSSF Model Signing (OMS) subject digest.
 //!
 //! A folder is a model when it holds a `config.json` naming an architecture or model type,
-//! an `adapter_config.json` (PEFT), a `model_index.json` (diffusers), a model card (front
-//! matter with model-only keys), or when it is a hub cache snapshot or a `local_dir`
-//! download. Weight files (format by content, never by name) belong to the innermost model
+//! an `adapter_config.json` (PEFT), a `model_index.json` (diffusers), a shard index, a
+//! sentence-transformers config, two or more Hub-style weight shards (`-00001-of-00002`),
+//! a model card (front matter with model-only keys), or when it is a hub cache snapshot
+//! or a `local_dir` download. Weight files (format by content, never by name) belong to the innermost model
 //! folder above them; a weight file with none is a model of its own.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -335,10 +336,29 @@ pub(crate) fn find(
     models
 }
 
-/// Whether a plain folder is a model folder by its config or card.
+/// Files that make their folder a model whatever else it holds: PEFT adapters, diffusers
+/// pipelines, shard indexes, sentence-transformers models.
+const FOLDER_MARKERS: [&str; 5] = [
+    "adapter_config.json",
+    "model_index.json",
+    "model.safetensors.index.json",
+    "pytorch_model.bin.index.json",
+    "config_sentence_transformers.json",
+];
+
+/// Whether a plain folder is a model folder by its config, card, markers or shards.
 fn is_model_folder(tree: &Tree, dir: &str, options: &DiscoverOptions) -> bool {
     let names: BTreeSet<&str> = tree.files_in(dir).map(FileEntry::name).collect();
-    if names.contains("adapter_config.json") || names.contains("model_index.json") {
+    if FOLDER_MARKERS.iter().any(|marker| names.contains(marker)) {
+        return true;
+    }
+    // Hub-style shards (`model-00001-of-00002.safetensors`) belong together.
+    if tree
+        .files_in(dir)
+        .filter(|f| f.name().contains("-of-") && weight_format(f).is_some())
+        .count()
+        >= 2
+    {
         return true;
     }
     if names.contains("config.json")
