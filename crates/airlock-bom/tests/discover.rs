@@ -534,7 +534,7 @@ fn code_and_config_references_with_file_and_line() {
         .iter()
         .map(|r| {
             format!(
-                "{}:{}{} {:?} {} {} rev={} detail={} local={}",
+                "{}:{}{} {:?} {} {} rev={} detail={} local={}{}",
                 r.file,
                 r.line,
                 r.cell.map(|c| format!("[cell {c}]")).unwrap_or_default(),
@@ -544,6 +544,11 @@ fn code_and_config_references_with_file_and_line() {
                 r.revision.as_deref().unwrap_or("-"),
                 r.detail.as_deref().unwrap_or("-"),
                 r.local,
+                if r.trust_remote_code {
+                    " trust_remote_code"
+                } else {
+                    ""
+                },
             )
         })
         .collect();
@@ -557,7 +562,7 @@ fn code_and_config_references_with_file_and_line() {
             "config/app.yaml:7 Dataset dataset_name stanfordnlp/imdb rev=- detail=- local=false",
             "notebooks/explore.ipynb:2[cell 1] Model pipeline distilbert/distilbert-base-uncased-finetuned-sst-2-english rev=- detail=- local=false",
             "src/train.py:9 Model AutoTokenizer.from_pretrained google-bert/bert-base-uncased rev=86b5e0934494bd15c9632b12f734a8a67f723594 detail=- local=false",
-            "src/train.py:10 Model AutoModelForSequenceClassification.from_pretrained ./models/finetuned rev=- detail=- local=true",
+            "src/train.py:10 Model AutoModelForSequenceClassification.from_pretrained ./models/finetuned rev=- detail=- local=true trust_remote_code",
             "src/train.py:15 Dataset load_dataset stanfordnlp/imdb rev=- detail=plain_text local=false",
             "src/train.py:16 Dataset load_dataset data/reviews/train.csv rev=- detail=csv local=true",
             "src/train.py:17 Model hf_hub_download org/tiny rev=main detail=model.safetensors local=false",

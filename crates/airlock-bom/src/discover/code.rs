@@ -64,6 +64,9 @@ pub struct CodeReference {
     pub detail: Option<String>,
     /// The target reads as a local path, or exists as one under the root.
     pub local: bool,
+    /// The call passes `trust_remote_code=True`: the loader will run Python code from the
+    /// repository.
+    pub trust_remote_code: bool,
 }
 
 /// One lexical token.
@@ -545,6 +548,10 @@ pub fn scan_python(
             kind,
             call: shorten(&call.name, MAX_VALUE),
             local: is_local(root, file_dir, &target),
+            trust_remote_code: call
+                .keywords
+                .iter()
+                .any(|(k, v)| k == "trust_remote_code" && *v == Arg::Other(Some("True".into()))),
             target: shorten(&services::redact_url(&target), MAX_VALUE),
             revision: revision
                 .filter(|r| services::is_safe(r))

@@ -88,8 +88,6 @@ pub(crate) fn weight_format(file: &FileEntry) -> Option<WeightFormat> {
 /// Tells a PyTorch or Keras zip from other zips by its first member's name.
 fn zip_format(prefix: &[u8]) -> Option<WeightFormat> {
     let len = u16::from_le_bytes([*prefix.get(26)?, *prefix.get(27)?]) as usize;
-    let extra = u16::from_le_bytes([*prefix.get(28)?, *prefix.get(29)?]) as usize;
-    let _ = extra;
     let name = prefix.get(30..30 + len)?;
     let name = String::from_utf8_lossy(name);
     let base = name.rsplit('/').next().unwrap_or(&name);

@@ -715,6 +715,7 @@ pub fn scan_config(
                 revision: None,
                 detail: None,
                 local: false,
+                trust_remote_code: false,
             });
             continue;
         }
@@ -729,6 +730,7 @@ pub fn scan_config(
                 revision: None,
                 detail: None,
                 local: false,
+                trust_remote_code: false,
             });
             continue;
         }

@@ -9,7 +9,7 @@ BASE = "google-bert/bert-base-uncased"
 tokenizer = AutoTokenizer.from_pretrained(BASE, revision="86b5e0934494bd15c9632b12f734a8a67f723594")
 model = AutoModelForSequenceClassification.from_pretrained(
     "./models/finetuned",
-    num_labels=2,
+    num_labels=2, trust_remote_code=True,
 )
 text = "from_pretrained('not/a-call') inside a string"
 reviews = load_dataset("stanfordnlp/imdb", "plain_text", split="train")
