@@ -63,7 +63,7 @@ pub struct DiscoverOptions {
     pub hash: bool,
     /// Directory entries walked (default 1,000,000); past it the walk stops with a problem.
     pub max_entries: u64,
-    /// Bytes of a Python, notebook-free config or `.env` file scanned for references
+    /// Bytes of a Python source, config or `.env` file scanned for references
     /// (default 4 MiB); larger files are skipped with a problem.
     pub max_source_bytes: u64,
     /// Bytes of a notebook read (default 16 MiB); larger ones are skipped with a problem.
