@@ -12,6 +12,7 @@
 
 mod content_id;
 pub mod cyclonedx;
+pub mod discover;
 mod error;
 pub mod license;
 pub mod model;

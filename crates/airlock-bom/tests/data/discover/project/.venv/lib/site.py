@@ -1,0 +1,1 @@
+from transformers import AutoModel; AutoModel.from_pretrained("venv/ignored")
