@@ -11,6 +11,8 @@
 #![forbid(unsafe_code)]
 
 mod content_id;
+pub mod assemble;
+pub mod completeness;
 pub mod cyclonedx;
 pub mod discover;
 mod error;

@@ -66,6 +66,19 @@ pub enum Command {
     /// difference or a signature that does not hold, 2 when airlock itself could not run
     /// (no lock, unreadable key or file).
     Verify(VerifyArgs),
+    /// Write the AI bill of materials of a project: its models, datasets, libraries and
+    /// hosted AI services, with digests, licences and lineage.
+    ///
+    /// Found offline, never executing anything: Hugging Face model and dataset folders and
+    /// cards, the Hugging Face cache (repo and revision per snapshot), loose model and data
+    /// files (format by content), Python/Rust/npm manifests and lockfiles, and models,
+    /// datasets and AI services named in code and config. CycloneDX 1.6 JSON by default
+    /// (1.7 with --spec-version), SPDX 3.0.1 JSON-LD with --format spdx, or a summary with
+    /// each model's completeness with --format table. docs/bom.md maps every field.
+    ///
+    /// Exit status: 0 when the BOM was written, 1 when a model lacks its source or digests,
+    /// 2 when airlock could not run.
+    Bom(BomArgs),
     /// Sign a model directory or file as OpenSSF Model Signing (`model_signing` 1.1.1
     /// verifies the result).
     ///
@@ -152,6 +165,60 @@ pub enum HashChoice {
     Blake2b,
     /// BLAKE3.
     Blake3,
+}
+
+/// Arguments of `airlock bom`.
+#[derive(Debug, clap::Args)]
+pub struct BomArgs {
+    /// Project directory.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+
+    /// Document format (or a summary table).
+    #[arg(long, value_enum, default_value_t = BomFormat::Cyclonedx)]
+    pub format: BomFormat,
+
+    /// CycloneDX version.
+    #[arg(long, value_enum, default_value_t = CycloneDxVersion::V1_6)]
+    pub spec_version: CycloneDxVersion,
+
+    /// Write the document here and print the summary table on stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Print the lineage tree (base models, training data) instead of a document.
+    #[arg(long, conflicts_with = "output")]
+    pub graph: bool,
+
+    /// Do not hash model and data files (faster; the BOM then has no file digests).
+    #[arg(long)]
+    pub no_hash: bool,
+
+    /// Project name (default: the name its pyproject.toml gives, else the folder name).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// What `airlock bom` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BomFormat {
+    /// CycloneDX JSON.
+    Cyclonedx,
+    /// SPDX 3.0.1 JSON-LD (AI and Dataset profiles).
+    Spdx,
+    /// A human-readable summary with each model's completeness.
+    Table,
+}
+
+/// CycloneDX versions airlock writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CycloneDxVersion {
+    /// CycloneDX 1.6 (ECMA-424 1st edition).
+    #[value(name = "1.6")]
+    V1_6,
+    /// CycloneDX 1.7.
+    #[value(name = "1.7")]
+    V1_7,
 }
 
 /// Arguments of `airlock keygen`.

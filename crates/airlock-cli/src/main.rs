@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => commands::rules::explain(&args),
         Command::Lock(args) => commands::integrity::lock(&args),
         Command::Verify(args) => commands::integrity::verify(&args),
+        Command::Bom(args) => commands::bom::run(&args),
         Command::Sign(args) => commands::signing::sign(&args),
         Command::Keygen(args) => commands::signing::keygen(&args),
     };

@@ -1,0 +1,262 @@
+//! `airlock bom`: discover, assemble, write (CycloneDX, SPDX, a summary or the lineage tree).
+
+use std::collections::BTreeSet;
+use std::io::{self, Write};
+use std::path::Path;
+
+use airlock_bom::assemble::{assemble, props};
+use airlock_bom::completeness::{self, ModelCompleteness};
+use airlock_bom::discover::{DiscoverOptions, Inventory, discover};
+use airlock_bom::{Bom, ComponentKind, Relation, Subject, cyclonedx, spdx};
+use anyhow::{Context, Result};
+
+use crate::Outcome;
+use crate::args::{BomArgs, BomFormat, CycloneDxVersion};
+use crate::commands::files;
+
+pub fn run(args: &BomArgs) -> Result<Outcome> {
+    let options = DiscoverOptions {
+        hash: !args.no_hash,
+        ..DiscoverOptions::default()
+    };
+    let inventory = discover(&args.path, &options)
+        .with_context(|| format!("cannot read `{}`", args.path.display()))?;
+    let deps = airlock_deps::discover(&args.path);
+    let subject = subject(args, &deps.manifests);
+    let bom = assemble(subject, &inventory, &deps.manifests);
+    bom.check().context("the assembled BOM is inconsistent")?;
+    warn_problems(&inventory, &deps);
+    let models = completeness::models(&bom);
+    let mut out = io::stdout().lock();
+    if args.graph {
+        write_graph(&mut out, &bom)?;
+    } else {
+        let document = match args.format {
+            BomFormat::Table => None,
+            BomFormat::Cyclonedx => Some(cyclonedx::write(
+                &bom,
+                &cyclonedx::WriteOptions {
+                    spec_version: match args.spec_version {
+                        CycloneDxVersion::V1_6 => cyclonedx::SpecVersion::V1_6,
+                        CycloneDxVersion::V1_7 => cyclonedx::SpecVersion::V1_7,
+                    },
+                    timestamp: None,
+                },
+            )?),
+            BomFormat::Spdx => Some(spdx::write(&bom, &spdx::WriteOptions::default())?),
+        };
+        match (document, &args.output) {
+            (Some(document), Some(path)) => {
+                files::write_atomically(path, document.as_bytes())?;
+                write_summary(&mut out, &bom, &models)?;
+                writeln!(out, "wrote {}", path.display())?;
+            }
+            (Some(document), None) => writeln!(out, "{document}")?,
+            (None, _) => write_summary(&mut out, &bom, &models)?,
+        }
+    }
+    out.flush()?;
+    let incomplete: Vec<&ModelCompleteness> = models
+        .iter()
+        .filter(|model| model.lacks_source_or_digests())
+        .collect();
+    let mut err = io::stderr().lock();
+    for model in &incomplete {
+        writeln!(
+            err,
+            "warning: model {} has no {} recorded",
+            model.name,
+            model
+                .missing
+                .iter()
+                .filter(|field| matches!(**field, "source" | "digests"))
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )?;
+    }
+    Ok(if incomplete.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Failed
+    })
+}
+
+/// The project: `--name`, else the name a pyproject.toml at the root declares, else the
+/// folder's name.
+fn subject(args: &BomArgs, manifests: &[airlock_deps::Manifest]) -> Subject {
+    let root_project = manifests
+        .iter()
+        .filter(|manifest| manifest.path.parent() == Some(args.path.as_path()))
+        .find_map(|manifest| manifest.project.as_ref());
+    let folder = std::fs::canonicalize(&args.path)
+        .ok()
+        .and_then(|path| path.file_name().map(|name| name.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "project".to_owned());
+    Subject {
+        name: args
+            .name
+            .clone()
+            .or_else(|| root_project.map(|project| project.name.clone()))
+            .unwrap_or(folder),
+        version: root_project.and_then(|project| project.version.clone()),
+        description: None,
+    }
+}
+
+fn warn_problems(inventory: &Inventory, deps: &airlock_deps::Discovery) {
+    let mut err = io::stderr().lock();
+    for problem in &inventory.problems {
+        let _ = writeln!(err, "warning: {}: {}", problem.path, problem.reason);
+    }
+    for problem in deps
+        .problems
+        .iter()
+        .chain(deps.manifests.iter().flat_map(|manifest| &manifest.problems))
+    {
+        let _ = writeln!(
+            err,
+            "warning: {}: {}",
+            location(&problem.location.file, problem.location.line),
+            problem.message
+        );
+    }
+}
+
+fn location(file: &Path, line: Option<u32>) -> String {
+    match line {
+        Some(line) => format!("{}:{line}", file.display()),
+        None => file.display().to_string(),
+    }
+}
+
+fn write_summary(out: &mut dyn Write, bom: &Bom, models: &[ModelCompleteness]) -> io::Result<()> {
+    let count = |kind: ComponentKind| bom.components.iter().filter(|c| c.kind == kind).count();
+    writeln!(
+        out,
+        "{}: {} models, {} datasets, {} libraries, {} services",
+        bom.subject.name,
+        count(ComponentKind::MachineLearningModel),
+        count(ComponentKind::Data),
+        count(ComponentKind::Library),
+        bom.services.len()
+    )?;
+    for model in models {
+        let component = bom.component(&model.bom_ref);
+        let path = component
+            .and_then(|c| c.property(props::PATH))
+            .unwrap_or("");
+        let version = component
+            .and_then(|c| c.version.as_deref())
+            .map(|version| format!("@{}", &version[..version.len().min(12)]))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  model {}{version}  {path}  completeness {}",
+            model.name,
+            model.score()
+        )?;
+        if !model.missing.is_empty() {
+            writeln!(out, "        missing: {}", model.missing.join(", "))?;
+        }
+    }
+    for component in bom
+        .components
+        .iter()
+        .filter(|c| c.kind == ComponentKind::MachineLearningModel)
+        .filter(|c| c.property(props::PRESENT) == Some("false"))
+    {
+        writeln!(out, "  named, not present: model {}", component.full_name())?;
+    }
+    for component in bom.components.iter().filter(|c| c.kind == ComponentKind::Data) {
+        let rows = component
+            .data
+            .as_ref()
+            .and_then(|data| data.row_count)
+            .map(|rows| format!("  {rows} rows"))
+            .unwrap_or_default();
+        let present = if component.property(props::PRESENT) == Some("false") {
+            "  (named, not present)"
+        } else {
+            ""
+        };
+        writeln!(out, "  dataset {}{rows}{present}", component.full_name())?;
+    }
+    for service in &bom.services {
+        let models = if service.models.is_empty() {
+            String::new()
+        } else {
+            format!("  models: {}", service.models.join(", "))
+        };
+        writeln!(out, "  service {}{models}", service.name)?;
+    }
+    Ok(())
+}
+
+/// Each model present, with what it descends from and was trained on, recursively.
+fn write_graph(out: &mut dyn Write, bom: &Bom) -> io::Result<()> {
+    let roots: Vec<&str> = bom
+        .components
+        .iter()
+        .filter(|c| c.kind == ComponentKind::MachineLearningModel)
+        .filter(|c| c.property(props::PRESENT) != Some("false"))
+        .map(|c| c.bom_ref.as_str())
+        .collect();
+    for root in roots {
+        writeln!(out, "{}", label(bom, root))?;
+        let mut seen = BTreeSet::from([root.to_owned()]);
+        write_ancestors(out, bom, root, "", &mut seen)?;
+    }
+    Ok(())
+}
+
+fn write_ancestors(
+    out: &mut dyn Write,
+    bom: &Bom,
+    from: &str,
+    indent: &str,
+    seen: &mut BTreeSet<String>,
+) -> io::Result<()> {
+    let mut edges: Vec<(String, &str)> = Vec::new();
+    for dependency in bom.dependencies.iter().filter(|d| d.from == from) {
+        let relation = match dependency.relation {
+            Relation::DescendantOf(derivation) => derivation.as_str().to_owned(),
+            Relation::TrainedOn => "trained on".to_owned(),
+            Relation::TestedOn => "tested on".to_owned(),
+            Relation::DependsOn => continue,
+        };
+        for to in &dependency.to {
+            edges.push((relation.clone(), to));
+        }
+    }
+    let last = edges.len();
+    for (index, (relation, to)) in edges.into_iter().enumerate() {
+        let (branch, next) = if index + 1 == last {
+            ("└── ", "    ")
+        } else {
+            ("├── ", "│   ")
+        };
+        writeln!(out, "{indent}{branch}{relation}: {}", label(bom, to))?;
+        if seen.insert(to.to_owned()) {
+            write_ancestors(out, bom, to, &format!("{indent}{next}"), seen)?;
+        }
+    }
+    Ok(())
+}
+
+fn label(bom: &Bom, bom_ref: &str) -> String {
+    let Some(component) = bom.component(bom_ref) else {
+        return bom_ref.to_owned();
+    };
+    let version = component
+        .version
+        .as_deref()
+        .map(|version| format!("@{}", &version[..version.len().min(12)]))
+        .unwrap_or_default();
+    let place = match component.property(props::PATH) {
+        Some(path) => format!("  ({path})"),
+        None if component.property(props::PRESENT) == Some("false") => "  (not present)".into(),
+        None => String::new(),
+    };
+    format!("{}{version}{place}", component.full_name())
+}
