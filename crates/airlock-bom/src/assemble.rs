@@ -76,7 +76,9 @@ pub fn assemble(subject: Subject, inventory: &Inventory, manifests: &[Manifest])
     }
     for service in services(&inventory.services) {
         let project = builder.bom.subject.bom_ref();
-        builder.bom.add_edge(&project, Relation::DependsOn, &service.bom_ref);
+        builder
+            .bom
+            .add_edge(&project, Relation::DependsOn, &service.bom_ref);
         builder.bom.services.push(service);
     }
     builder.add_libraries(manifests);
@@ -108,7 +110,9 @@ impl Builder {
             Property::new(props::LAYOUT, kebab(&model.layout)),
         ]);
         if let Some(oms) = &model.oms_sha256 {
-            component.properties.push(Property::new(props::OMS_SHA256, oms));
+            component
+                .properties
+                .push(Property::new(props::OMS_SHA256, oms));
         }
         let parameters: Option<u64> = model
             .weights
@@ -116,9 +120,10 @@ impl Builder {
             .map(|weight| weight.parameter_count)
             .sum();
         if let Some(parameters) = parameters.filter(|_| !model.weights.is_empty()) {
-            component
-                .properties
-                .push(Property::new(props::PARAMETER_COUNT, parameters.to_string()));
+            component.properties.push(Property::new(
+                props::PARAMETER_COUNT,
+                parameters.to_string(),
+            ));
         }
         let mut card = ModelCard::default();
         if let Some(config) = &model.config {
@@ -154,12 +159,19 @@ impl Builder {
                     .map(|text| format!("Out of scope: {text}")),
             );
             card.ethical_considerations
-                .extend(considerations.bias_risks.iter().map(|text| EthicalConsideration {
-                    name: text.clone(),
-                    mitigation: None,
-                }));
+                .extend(
+                    considerations
+                        .bias_risks
+                        .iter()
+                        .map(|text| EthicalConsideration {
+                            name: text.clone(),
+                            mitigation: None,
+                        }),
+                );
             if let Some(library) = &found.library_name {
-                component.properties.push(Property::new(props::LIBRARY, library));
+                component
+                    .properties
+                    .push(Property::new(props::LIBRARY, library));
             }
         }
         if !card.is_empty() {
@@ -180,7 +192,12 @@ impl Builder {
             }
             component.components.push(file);
         }
-        self.register(ReferenceKind::Model, model.hub.as_ref(), &model.path, &component.bom_ref);
+        self.register(
+            ReferenceKind::Model,
+            model.hub.as_ref(),
+            &model.path,
+            &component.bom_ref,
+        );
         let project = self.project();
         self.bom
             .add_edge(&project, Relation::DependsOn, &component.bom_ref);
@@ -235,14 +252,25 @@ impl Builder {
             component.components.push(nested);
         }
         component.data = Some(data);
-        self.register(ReferenceKind::Dataset, dataset.hub.as_ref(), &dataset.path, &component.bom_ref);
+        self.register(
+            ReferenceKind::Dataset,
+            dataset.hub.as_ref(),
+            &dataset.path,
+            &component.bom_ref,
+        );
         let project = self.project();
         self.bom
             .add_edge(&project, Relation::DependsOn, &component.bom_ref);
         self.bom.components.push(component);
     }
 
-    fn register(&mut self, kind: ReferenceKind, hub: Option<&HubOrigin>, path: &str, bom_ref: &str) {
+    fn register(
+        &mut self,
+        kind: ReferenceKind,
+        hub: Option<&HubOrigin>,
+        path: &str,
+        bom_ref: &str,
+    ) {
         if let Some(repo) = hub.and_then(|hub| hub.repo.as_ref()) {
             self.hub
                 .entry((kind, repo.clone()))
@@ -272,11 +300,18 @@ impl Builder {
             });
         let mut bases: Vec<String> = Vec::new();
         for link in &model.local_links {
-            if let Some(target) = link.target.as_ref().and_then(|target| self.paths.get(target)) {
+            if let Some(target) = link
+                .target
+                .as_ref()
+                .and_then(|target| self.paths.get(target))
+            {
                 bases.push(target.clone());
             }
         }
-        for base in card.map(|card| card.base_models.as_slice()).unwrap_or_default() {
+        for base in card
+            .map(|card| card.base_models.as_slice())
+            .unwrap_or_default()
+        {
             let local = model
                 .local_links
                 .iter()
@@ -291,7 +326,10 @@ impl Builder {
                     .add_edge(&from, Relation::DescendantOf(derivation), &base);
             }
         }
-        for dataset in card.map(|card| card.datasets.as_slice()).unwrap_or_default() {
+        for dataset in card
+            .map(|card| card.datasets.as_slice())
+            .unwrap_or_default()
+        {
             let to = match inventory
                 .datasets
                 .iter()
@@ -310,7 +348,10 @@ impl Builder {
         if reference.kind == ReferenceKind::Space {
             return;
         }
-        let target = reference.target.trim_start_matches("./").trim_end_matches('/');
+        let target = reference
+            .target
+            .trim_start_matches("./")
+            .trim_end_matches('/');
         let to = if reference.local {
             match self.paths.get(target) {
                 Some(found) => found.clone(),
@@ -332,7 +373,11 @@ impl Builder {
     /// The component for a hub id named somewhere: the present one when exactly one
     /// matches (or the one at the named revision), else a component for the name itself.
     fn named(&mut self, kind: ReferenceKind, id: &str, revision: Option<&str>) -> String {
-        let present = self.hub.get(&(kind, id.to_owned())).cloned().unwrap_or_default();
+        let present = self
+            .hub
+            .get(&(kind, id.to_owned()))
+            .cloned()
+            .unwrap_or_default();
         let at_revision: Vec<&String> = present
             .iter()
             .filter(|bom_ref| {
@@ -364,7 +409,12 @@ impl Builder {
             downloaded_at: None,
         };
         let mut component = hub_component(component_kind, Some(&origin), id);
-        if let Some(found) = self.bom.components.iter().find(|c| c.bom_ref == component.bom_ref) {
+        if let Some(found) = self
+            .bom
+            .components
+            .iter()
+            .find(|c| c.bom_ref == component.bom_ref)
+        {
             return found.bom_ref.clone();
         }
         component
@@ -379,7 +429,10 @@ impl Builder {
     }
 
     fn component_mut(&mut self, bom_ref: &str) -> Option<&mut Component> {
-        self.bom.components.iter_mut().find(|c| c.bom_ref == bom_ref)
+        self.bom
+            .components
+            .iter_mut()
+            .find(|c| c.bom_ref == bom_ref)
     }
 
     /// One library component per ecosystem, name and version over every manifest; the
@@ -412,9 +465,14 @@ impl Builder {
                     }
                     continue;
                 }
-                let purl = purl(dependency.ecosystem, &dependency.normalized_name, dependency.version.as_deref());
+                let purl = purl(
+                    dependency.ecosystem,
+                    &dependency.normalized_name,
+                    dependency.version.as_deref(),
+                );
                 let component = libraries.entry(purl.clone()).or_insert_with(|| {
-                    let mut library = Component::new(ComponentKind::Library, &dependency.normalized_name);
+                    let mut library =
+                        Component::new(ComponentKind::Library, &dependency.normalized_name);
                     library.version = dependency.version.clone();
                     library.purl = Some(purl.clone());
                     if dependency.version.is_none()
@@ -438,7 +496,8 @@ impl Builder {
         for key in direct {
             for component in libraries.values() {
                 if library_key(component) == key {
-                    self.bom.add_edge(&project, Relation::DependsOn, &component.bom_ref);
+                    self.bom
+                        .add_edge(&project, Relation::DependsOn, &component.bom_ref);
                 }
             }
         }
@@ -452,12 +511,18 @@ fn is_declaration(manifest: &Manifest, direct: Option<bool>) -> bool {
     direct == Some(true)
         || matches!(
             manifest.kind,
-            ManifestKind::RequirementsTxt | ManifestKind::Pyproject | ManifestKind::CondaEnvironment
+            ManifestKind::RequirementsTxt
+                | ManifestKind::Pyproject
+                | ManifestKind::CondaEnvironment
         )
 }
 
 fn library_key(component: &Component) -> String {
-    let ecosystem = match component.purl.as_deref().and_then(|purl| purl.split('/').next()) {
+    let ecosystem = match component
+        .purl
+        .as_deref()
+        .and_then(|purl| purl.split('/').next())
+    {
         Some("pkg:pypi") => "PyPI",
         Some("pkg:conda") => "Conda",
         Some("pkg:cargo") => "Crates",
@@ -510,7 +575,9 @@ fn hub_component(kind: ComponentKind, hub: Option<&HubOrigin>, path: &str) -> Co
         };
         if kind == ComponentKind::MachineLearningModel {
             component.purl = Some(match revision {
-                Some(revision) => format!("pkg:huggingface/{repo}@{}", revision.to_ascii_lowercase()),
+                Some(revision) => {
+                    format!("pkg:huggingface/{repo}@{}", revision.to_ascii_lowercase())
+                }
                 None => format!("pkg:huggingface/{repo}"),
             });
         }
@@ -536,7 +603,11 @@ fn hub_component(kind: ComponentKind, hub: Option<&HubOrigin>, path: &str) -> Co
 }
 
 fn folder_name(path: &str) -> String {
-    path.rsplit('/').next().filter(|name| !name.is_empty() && *name != ".").unwrap_or(path).to_owned()
+    path.rsplit('/')
+        .next()
+        .filter(|name| !name.is_empty() && *name != ".")
+        .unwrap_or(path)
+        .to_owned()
 }
 
 /// The licence a card declares: an SPDX expression, or the `license_name` of `other`.
@@ -568,7 +639,9 @@ fn services(references: &[ServiceReference]) -> Vec<Service> {
         let service = by_provider
             .entry(reference.provider)
             .or_insert_with(|| Service::new(Some(organisation), name));
-        service.endpoints.extend(reference.endpoints.iter().cloned());
+        service
+            .endpoints
+            .extend(reference.endpoints.iter().cloned());
         service.models.extend(reference.models.iter().cloned());
         service.referenced_in.push(reference.file.clone());
         if !reference.credentials.is_empty() {

@@ -62,10 +62,13 @@ fn assess(bom: &Bom, model: &Component) -> ModelCompleteness {
         .dependencies
         .iter()
         .any(|d| d.from == model.bom_ref && matches!(d.relation, Relation::DescendantOf(_)));
-    let trained = bom.edges(&model.bom_ref, Relation::TrainedOn).next().is_some()
+    let trained = bom
+        .edges(&model.bom_ref, Relation::TrainedOn)
+        .next()
+        .is_some()
         || card.is_some_and(|card| !card.datasets.is_empty());
-    let hashed_files = !model.components.is_empty()
-        && model.components.iter().all(|file| !file.hashes.is_empty());
+    let hashed_files =
+        !model.components.is_empty() && model.components.iter().all(|file| !file.hashes.is_empty());
     let checks = [
         model.origin.is_some() || model.purl.is_some(),
         model.version.is_some(),

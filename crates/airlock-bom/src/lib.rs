@@ -10,9 +10,9 @@
 
 #![forbid(unsafe_code)]
 
-mod content_id;
 pub mod assemble;
 pub mod completeness;
+mod content_id;
 pub mod cyclonedx;
 pub mod discover;
 mod error;

@@ -1,7 +1,9 @@
 //! The writers against the official schemas (from `AIRLOCK_SHARED`), the readers against the
 //! shared examples and a real cyclonedx-py BOM, and round trips.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{assert_valid, cyclonedx_validator, json_file, shared, spdx_validator};
 
 use airlock_bom::cyclonedx::{self, SpecVersion};
 use airlock_bom::spdx;
@@ -13,25 +15,6 @@ use airlock_bom::{
 use serde_json::Value;
 
 // ---------------------------------------------------------------- fixtures
-
-fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("AIRLOCK_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if dir.join("schemas/cyclonedx/bom-1.6.schema.json").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: {} has no schemas/cyclonedx; set AIRLOCK_SHARED to the shared data directory",
-            dir.display()
-        );
-        None
-    }
-}
-
-fn json_file(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
 
 const BASE_REV: &str = "86b5e0934494bd15c9632b12f734a8a67f723594";
 const IMDB_REV: &str = "e6281661ce1c48d982bc483cf8a173c1bbeb5d31";
@@ -202,49 +185,6 @@ fn sample() -> Bom {
 }
 
 // ---------------------------------------------------------------- validators
-
-fn cyclonedx_validator(shared: &Path, version: &str) -> jsonschema::Validator {
-    let dir = shared.join("schemas/cyclonedx");
-    let mut options = jsonschema::options().should_validate_formats(true);
-    let mut names = vec!["spdx.schema.json", "jsf-0.82.schema.json"];
-    if version == "1.7" {
-        names.push("cryptography-defs.schema.json");
-    }
-    for name in names {
-        let resource = jsonschema::Resource::from_contents(json_file(&dir.join(name))).unwrap();
-        options = options.with_resource(format!("http://cyclonedx.org/schema/{name}"), resource);
-    }
-    options
-        .build(&json_file(&dir.join(format!("bom-{version}.schema.json"))))
-        .unwrap()
-}
-
-fn spdx_validator(shared: &Path) -> jsonschema::Validator {
-    jsonschema::options()
-        .should_validate_formats(true)
-        .build(&json_file(
-            &shared.join("schemas/spdx3/spdx-json-schema.json"),
-        ))
-        .unwrap()
-}
-
-fn assert_valid(validator: &jsonschema::Validator, doc: &Value, what: &str) {
-    // `is_valid` stops at the first success of each `anyOf`; the SPDX schema's `AnyClass`
-    // has hundreds, so collect the errors only when there are some.
-    if validator.is_valid(doc) {
-        return;
-    }
-    let errors: Vec<String> = validator
-        .iter_errors(doc)
-        .take(20)
-        .map(|e| format!("{e} at {}", e.instance_path))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{what} schema errors:\n{}",
-        errors.join("\n")
-    );
-}
 
 fn write_cdx(bom: &Bom, version: SpecVersion) -> String {
     cyclonedx::write(
@@ -850,7 +790,6 @@ fn writers_refuse_inconsistent_models() {
 /// `AIRLOCK_BLESS=1 cargo test -p airlock-bom --test formats golden` rewrites them.
 #[test]
 fn golden_outputs_match() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let outputs = [
         (
             "sample.cdx-1.6.json",
@@ -862,21 +801,8 @@ fn golden_outputs_match() {
         ),
         ("sample.spdx3.json", write_spdx(&sample())),
     ];
-    let bless = std::env::var_os("AIRLOCK_BLESS").is_some_and(|v| v == "1");
     for (name, text) in outputs {
-        let path = dir.join(name);
-        if bless {
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(&path, &text).unwrap();
-            eprintln!("blessed {}", path.display());
-            continue;
-        }
-        let golden = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            golden == text,
-            "{} differs from the writer's output; rerun with AIRLOCK_BLESS=1 and review the diff",
-            path.display()
-        );
+        common::check_golden(name, &text);
     }
 }
 

@@ -76,8 +76,9 @@ pub enum Command {
     /// (1.7 with --spec-version), SPDX 3.0.1 JSON-LD with --format spdx, or a summary with
     /// each model's completeness with --format table. docs/bom.md maps every field.
     ///
-    /// Exit status: 0 when the BOM was written, 1 when a model lacks its source or digests,
-    /// 2 when airlock could not run.
+    /// A model that lacks its source or its digests is named in a warning on stderr.
+    ///
+    /// Exit status: 0 when the BOM was written, 2 when airlock could not run.
     Bom(BomArgs),
     /// Sign a model directory or file as OpenSSF Model Signing (`model_signing` 1.1.1
     /// verifies the result).

@@ -56,12 +56,11 @@ pub fn run(args: &BomArgs) -> Result<Outcome> {
         }
     }
     out.flush()?;
-    let incomplete: Vec<&ModelCompleteness> = models
+    let mut err = io::stderr().lock();
+    for model in models
         .iter()
         .filter(|model| model.lacks_source_or_digests())
-        .collect();
-    let mut err = io::stderr().lock();
-    for model in &incomplete {
+    {
         writeln!(
             err,
             "warning: model {} has no {} recorded",
@@ -75,11 +74,7 @@ pub fn run(args: &BomArgs) -> Result<Outcome> {
                 .join(" or ")
         )?;
     }
-    Ok(if incomplete.is_empty() {
-        Outcome::Clean
-    } else {
-        Outcome::Failed
-    })
+    Ok(Outcome::Clean)
 }
 
 /// The project: `--name`, else the name a pyproject.toml at the root declares, else the
@@ -91,7 +86,10 @@ fn subject(args: &BomArgs, manifests: &[airlock_deps::Manifest]) -> Subject {
         .find_map(|manifest| manifest.project.as_ref());
     let folder = std::fs::canonicalize(&args.path)
         .ok()
-        .and_then(|path| path.file_name().map(|name| name.to_string_lossy().into_owned()))
+        .and_then(|path| {
+            path.file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+        })
         .unwrap_or_else(|| "project".to_owned());
     Subject {
         name: args
@@ -109,11 +107,11 @@ fn warn_problems(inventory: &Inventory, deps: &airlock_deps::Discovery) {
     for problem in &inventory.problems {
         let _ = writeln!(err, "warning: {}: {}", problem.path, problem.reason);
     }
-    for problem in deps
-        .problems
-        .iter()
-        .chain(deps.manifests.iter().flat_map(|manifest| &manifest.problems))
-    {
+    for problem in deps.problems.iter().chain(
+        deps.manifests
+            .iter()
+            .flat_map(|manifest| &manifest.problems),
+    ) {
         let _ = writeln!(
             err,
             "warning: {}: {}",
@@ -131,14 +129,22 @@ fn location(file: &Path, line: Option<u32>) -> String {
 }
 
 fn write_summary(out: &mut dyn Write, bom: &Bom, models: &[ModelCompleteness]) -> io::Result<()> {
-    let count = |kind: ComponentKind| bom.components.iter().filter(|c| c.kind == kind).count();
+    let count = |kind: ComponentKind, present: bool| {
+        bom.components
+            .iter()
+            .filter(|c| c.kind == kind)
+            .filter(|c| (c.property(props::PRESENT) != Some("false")) == present)
+            .count()
+    };
     writeln!(
         out,
-        "{}: {} models, {} datasets, {} libraries, {} services",
+        "{}: {} models (+{} named, not present), {} datasets (+{} named), {} libraries, {} services",
         bom.subject.name,
-        count(ComponentKind::MachineLearningModel),
-        count(ComponentKind::Data),
-        count(ComponentKind::Library),
+        count(ComponentKind::MachineLearningModel, true),
+        count(ComponentKind::MachineLearningModel, false),
+        count(ComponentKind::Data, true),
+        count(ComponentKind::Data, false),
+        count(ComponentKind::Library, true),
         bom.services.len()
     )?;
     for model in models {
@@ -166,9 +172,22 @@ fn write_summary(out: &mut dyn Write, bom: &Bom, models: &[ModelCompleteness]) -
         .filter(|c| c.kind == ComponentKind::MachineLearningModel)
         .filter(|c| c.property(props::PRESENT) == Some("false"))
     {
-        writeln!(out, "  named, not present: model {}", component.full_name())?;
+        let version = component
+            .version
+            .as_deref()
+            .map(|version| format!("@{version}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  named, not present: model {}{version}",
+            component.full_name()
+        )?;
     }
-    for component in bom.components.iter().filter(|c| c.kind == ComponentKind::Data) {
+    for component in bom
+        .components
+        .iter()
+        .filter(|c| c.kind == ComponentKind::Data)
+    {
         let rows = component
             .data
             .as_ref()
