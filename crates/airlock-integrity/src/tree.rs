@@ -105,7 +105,7 @@ pub fn snapshot(
         .exclude
         .iter()
         .filter_map(|path| std::path::absolute(path).ok())
-        .map(|path| normalize(&path))
+        .map(|path| normalize_lexically(&path))
         .collect();
     let mut candidates = Vec::new();
     let mut skipped = Vec::new();
@@ -140,7 +140,7 @@ pub fn snapshot(
             continue;
         }
         let absolute = std::path::absolute(entry.path())
-            .map(|path| normalize(&path))
+            .map(|path| normalize_lexically(&path))
             .unwrap_or_else(|_| entry.path().to_path_buf());
         if excluded.contains(&absolute) {
             continue;
@@ -428,7 +428,7 @@ fn read_download_metadata(path: &Path) -> Option<(String, String)> {
 /// The blob a snapshot link points at, when it points into its own repo's `blobs/`.
 fn blob_name(link: &Path) -> Option<String> {
     let target = std::fs::read_link(link).ok()?;
-    let resolved = normalize(&link.parent()?.join(target));
+    let resolved = normalize_lexically(&link.parent()?.join(target));
     let blobs = resolved.parent()?;
     if blobs.file_name()? != "blobs" {
         return None;
@@ -436,8 +436,8 @@ fn blob_name(link: &Path) -> Option<String> {
     let repo = blobs.parent()?;
     hf_repo(repo)?;
     // The link must live in the same repo's snapshots/.
-    let link_absolute = normalize(&std::path::absolute(link).ok()?);
-    let repo_absolute = normalize(&std::path::absolute(repo).ok()?);
+    let link_absolute = normalize_lexically(&std::path::absolute(link).ok()?);
+    let repo_absolute = normalize_lexically(&std::path::absolute(repo).ok()?);
     if !link_absolute.starts_with(repo_absolute.join("snapshots")) {
         return None;
     }
@@ -449,8 +449,9 @@ fn is_hex(text: &str, len: usize) -> bool {
     text.len() == len && text.bytes().all(|byte| byte.is_ascii_hexdigit())
 }
 
-/// Resolves `.` and `..` lexically (the links being checked are relative ones).
-fn normalize(path: &Path) -> PathBuf {
+/// Resolves `.` and `..` without touching the file system, for relative links and paths
+/// that may not exist.
+pub fn normalize_lexically(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {

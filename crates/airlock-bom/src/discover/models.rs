@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufReader;
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
 use airlock_formats::Limits;
 use airlock_formats::detect::Kind;
@@ -20,6 +20,7 @@ use airlock_integrity::IntegrityError;
 use airlock_integrity::NoProgress;
 use airlock_integrity::hash::{FileDigests, HashJob, hash_files};
 use airlock_integrity::signing::manifest::{self, DEFAULT_IGNORE_PATHS, Serialization};
+use airlock_integrity::tree::normalize_lexically;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -587,10 +588,10 @@ fn local_link(root: &Path, dir: &str, field: &str, value: &str) -> Option<LocalL
         || value.starts_with('~')
         || value.contains('\\');
     let base = root.join(dir);
-    let candidate = lexical_normalize(&base.join(value));
-    let root_abs = lexical_normalize(&std::path::absolute(root).unwrap_or_else(|_| root.into()));
+    let candidate = normalize_lexically(&base.join(value));
+    let root_abs = normalize_lexically(&std::path::absolute(root).unwrap_or_else(|_| root.into()));
     let candidate_abs =
-        lexical_normalize(&std::path::absolute(&candidate).unwrap_or(candidate.clone()));
+        normalize_lexically(&std::path::absolute(&candidate).unwrap_or(candidate.clone()));
     let exists = candidate.is_dir();
     if !looks_like_path && !exists {
         return None;
@@ -602,21 +603,6 @@ fn local_link(root: &Path, dir: &str, field: &str, value: &str) -> Option<LocalL
         value: shorten(value, card::MAX_STRING),
         target,
     })
-}
-
-/// Resolves `.` and `..` without touching the file system.
-fn lexical_normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// Reads what a weight file's header says (safetensors and GGUF); format only otherwise.
