@@ -7,7 +7,7 @@
 //! not present on disk becomes a component of its own, marked `airlock:present = false`, so
 //! lineage and exposure questions reach it; one that is present is linked, not duplicated.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use airlock_deps::{Ecosystem, Manifest};
 
@@ -438,31 +438,26 @@ impl Builder {
     /// One library component per ecosystem, name and version over every manifest; the
     /// project depends on those it declares directly.
     fn add_libraries(&mut self, manifests: &[Manifest]) {
+        let key = |dependency: &airlock_deps::Dependency| {
+            (dependency.ecosystem, dependency.normalized_name.clone())
+        };
+        let pinned: BTreeSet<(Ecosystem, String)> = manifests
+            .iter()
+            .flat_map(|manifest| &manifest.dependencies)
+            .filter(|dependency| dependency.version.is_some())
+            .map(key)
+            .collect();
         let mut libraries: BTreeMap<String, Component> = BTreeMap::new();
-        let mut direct: Vec<String> = Vec::new();
-        let mut pinned_names: BTreeMap<String, bool> = BTreeMap::new();
-        for manifest in manifests {
-            for dependency in &manifest.dependencies {
-                if dependency.version.is_some() {
-                    pinned_names.insert(
-                        format!("{:?}/{}", dependency.ecosystem, dependency.normalized_name),
-                        true,
-                    );
-                }
-            }
-        }
+        let mut refs: BTreeMap<(Ecosystem, String), BTreeSet<String>> = BTreeMap::new();
+        let mut direct: BTreeSet<(Ecosystem, String)> = BTreeSet::new();
         for manifest in manifests {
             let declared_in = manifest.path.display().to_string();
-            for dependency in &manifest.dependencies {
-                if dependency.constraint {
-                    continue;
+            for dependency in manifest.dependencies.iter().filter(|d| !d.constraint) {
+                if dependency.direct != Some(false) && is_declaration(manifest, dependency.direct) {
+                    direct.insert(key(dependency));
                 }
-                let key = format!("{:?}/{}", dependency.ecosystem, dependency.normalized_name);
                 // An unpinned declaration is covered by the locked version when there is one.
-                if dependency.version.is_none() && pinned_names.contains_key(&key) {
-                    if dependency.direct != Some(false) {
-                        direct.push(key);
-                    }
+                if dependency.version.is_none() && pinned.contains(&key(dependency)) {
                     continue;
                 }
                 let purl = purl(
@@ -487,19 +482,14 @@ impl Builder {
                 component
                     .properties
                     .push(Property::new(props::DECLARED_IN, &declared_in));
-                if dependency.direct != Some(false) && is_declaration(manifest, dependency.direct) {
-                    direct.push(key.clone());
-                }
+                refs.entry(key(dependency))
+                    .or_default()
+                    .insert(component.bom_ref.clone());
             }
         }
         let project = self.project();
-        for key in direct {
-            for component in libraries.values() {
-                if library_key(component) == key {
-                    self.bom
-                        .add_edge(&project, Relation::DependsOn, &component.bom_ref);
-                }
-            }
+        for to in direct.iter().filter_map(|key| refs.get(key)).flatten() {
+            self.bom.add_edge(&project, Relation::DependsOn, to);
         }
         self.bom.components.extend(libraries.into_values());
     }
@@ -515,21 +505,6 @@ fn is_declaration(manifest: &Manifest, direct: Option<bool>) -> bool {
                 | ManifestKind::Pyproject
                 | ManifestKind::CondaEnvironment
         )
-}
-
-fn library_key(component: &Component) -> String {
-    let ecosystem = match component
-        .purl
-        .as_deref()
-        .and_then(|purl| purl.split('/').next())
-    {
-        Some("pkg:pypi") => "PyPI",
-        Some("pkg:conda") => "Conda",
-        Some("pkg:cargo") => "Crates",
-        Some("pkg:npm") => "Npm",
-        _ => "",
-    };
-    format!("{ecosystem}/{}", component.name)
 }
 
 /// `pkg:pypi/name@version` and its cargo, npm and conda equivalents.
