@@ -8,6 +8,7 @@
 //! lineage and exposure questions reach it; one that is present is linked, not duplicated.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use airlock_deps::{Ecosystem, Manifest};
 
@@ -52,8 +53,14 @@ pub mod props {
     pub const DECLARED_IN: &str = "airlock:declared-in";
 }
 
-/// Builds the bill of materials of `subject` from discovery and the dependency manifests.
-pub fn assemble(subject: Subject, inventory: &Inventory, manifests: &[Manifest]) -> Bom {
+/// Builds the bill of materials of `subject` from discovery and the dependency manifests
+/// found under `root` (manifest paths are recorded relative to it).
+pub fn assemble(
+    root: &Path,
+    subject: Subject,
+    inventory: &Inventory,
+    manifests: &[Manifest],
+) -> Bom {
     let mut builder = Builder {
         bom: Bom {
             subject,
@@ -81,7 +88,7 @@ pub fn assemble(subject: Subject, inventory: &Inventory, manifests: &[Manifest])
             .add_edge(&project, Relation::DependsOn, &service.bom_ref);
         builder.bom.services.push(service);
     }
-    builder.add_libraries(manifests);
+    builder.add_libraries(root, manifests);
     builder.bom.normalize();
     builder.bom
 }
@@ -437,7 +444,7 @@ impl Builder {
 
     /// One library component per ecosystem, name and version over every manifest; the
     /// project depends on those it declares directly.
-    fn add_libraries(&mut self, manifests: &[Manifest]) {
+    fn add_libraries(&mut self, root: &Path, manifests: &[Manifest]) {
         let key = |dependency: &airlock_deps::Dependency| {
             (dependency.ecosystem, dependency.normalized_name.clone())
         };
@@ -451,7 +458,12 @@ impl Builder {
         let mut refs: BTreeMap<(Ecosystem, String), BTreeSet<String>> = BTreeMap::new();
         let mut direct: BTreeSet<(Ecosystem, String)> = BTreeSet::new();
         for manifest in manifests {
-            let declared_in = manifest.path.display().to_string();
+            let declared_in = manifest
+                .path
+                .strip_prefix(root)
+                .unwrap_or(&manifest.path)
+                .to_string_lossy()
+                .replace(std::path::MAIN_SEPARATOR, "/");
             for dependency in manifest.dependencies.iter().filter(|d| !d.constraint) {
                 if dependency.direct != Some(false) && is_declaration(manifest, dependency.direct) {
                     direct.insert(key(dependency));

@@ -23,7 +23,7 @@ fn project_bom() -> Bom {
         version: None,
         description: None,
     };
-    let bom = assemble(subject, &inventory, &deps.manifests);
+    let bom = assemble(&root, subject, &inventory, &deps.manifests);
     bom.check().unwrap();
     bom
 }

@@ -23,7 +23,7 @@ pub fn run(args: &BomArgs) -> Result<Outcome> {
         .with_context(|| format!("cannot read `{}`", args.path.display()))?;
     let deps = airlock_deps::discover(&args.path);
     let subject = subject(args, &deps.manifests);
-    let bom = assemble(subject, &inventory, &deps.manifests);
+    let bom = assemble(&args.path, subject, &inventory, &deps.manifests);
     bom.check().context("the assembled BOM is inconsistent")?;
     warn_problems(&inventory, &deps);
     let models = completeness::models(&bom);
