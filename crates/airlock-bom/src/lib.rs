@@ -14,6 +14,7 @@ pub mod assemble;
 pub mod completeness;
 mod content_id;
 pub mod cyclonedx;
+pub mod diff;
 pub mod discover;
 mod error;
 pub mod license;

@@ -129,3 +129,52 @@ fn lineage_references_and_completeness_follow_the_fixture() {
         "a local folder has no hub source"
     );
 }
+
+#[test]
+fn diff_names_what_changed_between_two_boms() {
+    use airlock_bom::diff::{diff, read_any};
+    use airlock_bom::{Hash, HashAlg, License};
+    let old = project_bom();
+    assert!(diff(&old, &old).is_empty());
+
+    // A reader's view of the same BOM, through CycloneDX and back: nothing changed.
+    let text = cdx(&old, SpecVersion::V1_6);
+    let read = read_any(&text).unwrap();
+    assert!(diff(&old, &read).is_empty(), "{:?}", diff(&old, &read));
+
+    let mut new = old.clone();
+    let library = new
+        .components
+        .iter()
+        .position(|c| c.kind == airlock_bom::ComponentKind::Library)
+        .unwrap();
+    let removed = new.components.remove(library);
+    let finetuned = new
+        .components
+        .iter_mut()
+        .find(|c| c.property(props::PATH) == Some("models/finetuned"))
+        .unwrap();
+    finetuned.licenses = vec![License::parse("MIT")];
+    finetuned.components[0].hashes = vec![Hash::new(HashAlg::Sha256, &"ab".repeat(32)).unwrap()];
+    let finetuned_ref = finetuned.bom_ref.clone();
+    new.dependencies
+        .retain(|d| !(d.from == finetuned_ref && d.relation == Relation::TrainedOn));
+
+    let changes = diff(&old, &new);
+    assert_eq!(changes.removed.len(), 1);
+    assert_eq!(changes.removed[0].name, removed.full_name());
+    assert!(changes.added.is_empty());
+    let [changed] = changes.changed.as_slice() else {
+        panic!("{changes:?}")
+    };
+    assert_eq!(changed.new.name, "finetuned");
+    assert_eq!(changed.digests.len(), 1);
+    assert_eq!(changed.licences.as_ref().unwrap().1, ["MIT"]);
+    assert!(
+        changes
+            .lineage_removed
+            .iter()
+            .all(|edge| edge.relation == "trained on")
+    );
+    assert!(!changes.lineage_removed.is_empty());
+}

@@ -170,10 +170,15 @@ pub enum HashChoice {
 
 /// Arguments of `airlock bom`.
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct BomArgs {
+    /// Compare two BOMs instead of writing one.
+    #[command(subcommand)]
+    pub action: Option<BomAction>,
+
     /// Project directory.
-    #[arg(value_name = "PATH")]
-    pub path: PathBuf,
+    #[arg(value_name = "PATH", required = true)]
+    pub path: Option<PathBuf>,
 
     /// Document format (or a summary table).
     #[arg(long, value_enum, default_value_t = BomFormat::Cyclonedx)]
@@ -198,6 +203,34 @@ pub struct BomArgs {
     /// Project name (default: the name its pyproject.toml gives, else the folder name).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
+}
+
+/// What `airlock bom` can do besides writing a BOM.
+#[derive(Debug, Subcommand)]
+pub enum BomAction {
+    /// Compare two BOMs (CycloneDX 1.4-1.7 or SPDX 3 JSON, from airlock or other tools):
+    /// components added, removed and changed (version, digests, licences), and lineage
+    /// edges added and removed. Components are matched by kind and name, not by bom-ref.
+    ///
+    /// Exit status: 0 when they describe the same things, 1 when anything differs, 2 when a
+    /// document cannot be read.
+    Diff(BomDiffArgs),
+}
+
+/// Arguments of `airlock bom diff`.
+#[derive(Debug, clap::Args)]
+pub struct BomDiffArgs {
+    /// The earlier BOM.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+
+    /// The later BOM.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
 }
 
 /// What `airlock bom` writes.

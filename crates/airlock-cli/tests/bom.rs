@@ -98,3 +98,47 @@ fn graph_shows_lineage_and_training_data() {
     let missing = airlock(&["bom", "/nonexistent/project"]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+#[test]
+fn diff_compares_documents_of_either_format() {
+    let golden = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../airlock-bom/tests/golden"
+    ));
+    let arg = |name: &str| golden.join(name).to_str().unwrap().to_owned();
+    // The same BOM as CycloneDX and as SPDX describes the same components and lineage.
+    let same = airlock(&[
+        "bom",
+        "diff",
+        &arg("project.cdx-1.6.json"),
+        &arg("project.spdx3.json"),
+    ]);
+    assert_eq!(same.status.code(), Some(0), "{}", stdout(&same));
+    assert_eq!(stdout(&same), "no differences\n");
+
+    let other = airlock(&[
+        "bom",
+        "diff",
+        &arg("sample.cdx-1.6.json"),
+        &arg("project.cdx-1.6.json"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(other.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&other.stdout).unwrap();
+    let added = report["added"].as_array().unwrap();
+    assert!(
+        added
+            .iter()
+            .any(|c| c["kind"] == "library" && c["name"] == "openai"),
+        "{report}"
+    );
+
+    let unreadable = airlock(&[
+        "bom",
+        "diff",
+        &arg("project.cdx-1.6.json"),
+        "/nonexistent.json",
+    ]);
+    assert_eq!(unreadable.status.code(), Some(2));
+}

@@ -6,24 +6,30 @@ use std::path::Path;
 
 use airlock_bom::assemble::{assemble, props};
 use airlock_bom::completeness::{self, ModelCompleteness};
+use airlock_bom::diff::{BomDiff, Named, diff as diff_boms, read_any};
 use airlock_bom::discover::{DiscoverOptions, Inventory, discover};
 use airlock_bom::{Bom, ComponentKind, Relation, Subject, cyclonedx, spdx};
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 use crate::Outcome;
-use crate::args::{BomArgs, BomFormat, CycloneDxVersion};
+use crate::args::{BomAction, BomArgs, BomDiffArgs, BomFormat, CycloneDxVersion, ListFormat};
 use crate::commands::files;
 
 pub fn run(args: &BomArgs) -> Result<Outcome> {
+    let path = match (&args.action, &args.path) {
+        (Some(BomAction::Diff(diff_args)), _) => return diff(diff_args),
+        (None, Some(path)) => path,
+        (None, None) => bail!("give a project directory"),
+    };
     let options = DiscoverOptions {
         hash: !args.no_hash,
         ..DiscoverOptions::default()
     };
-    let inventory = discover(&args.path, &options)
-        .with_context(|| format!("cannot read `{}`", args.path.display()))?;
-    let deps = airlock_deps::discover(&args.path);
-    let subject = subject(args, &deps.manifests);
-    let bom = assemble(&args.path, subject, &inventory, &deps.manifests);
+    let inventory =
+        discover(path, &options).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let deps = airlock_deps::discover(path);
+    let subject = subject(args, path, &deps.manifests);
+    let bom = assemble(path, subject, &inventory, &deps.manifests);
     bom.check().context("the assembled BOM is inconsistent")?;
     warn_problems(&inventory, &deps);
     let models = completeness::models(&bom);
@@ -79,12 +85,12 @@ pub fn run(args: &BomArgs) -> Result<Outcome> {
 
 /// The project: `--name`, else the name a pyproject.toml at the root declares, else the
 /// folder's name.
-fn subject(args: &BomArgs, manifests: &[airlock_deps::Manifest]) -> Subject {
+fn subject(args: &BomArgs, path: &Path, manifests: &[airlock_deps::Manifest]) -> Subject {
     let root_project = manifests
         .iter()
-        .filter(|manifest| manifest.path.parent() == Some(args.path.as_path()))
+        .filter(|manifest| manifest.path.parent() == Some(path))
         .find_map(|manifest| manifest.project.as_ref());
-    let folder = std::fs::canonicalize(&args.path)
+    let folder = std::fs::canonicalize(path)
         .ok()
         .and_then(|path| {
             path.file_name()
@@ -278,4 +284,84 @@ fn label(bom: &Bom, bom_ref: &str) -> String {
         None => String::new(),
     };
     format!("{}{version}{place}", component.full_name())
+}
+
+/// `airlock bom diff OLD NEW`.
+fn diff(args: &BomDiffArgs) -> Result<Outcome> {
+    let read = |path: &Path| -> Result<Bom> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        read_any(&text).with_context(|| format!("`{}` is not a BOM airlock reads", path.display()))
+    };
+    let changes = diff_boms(&read(&args.old)?, &read(&args.new)?);
+    let mut out = io::stdout().lock();
+    match args.format {
+        ListFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&changes)?)?,
+        ListFormat::Table => write_diff(&mut out, &changes)?,
+    }
+    out.flush()?;
+    Ok(if changes.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Failed
+    })
+}
+
+fn write_diff(out: &mut dyn Write, changes: &BomDiff) -> io::Result<()> {
+    let show = |named: &Named| match &named.version {
+        Some(version) => format!("{} {}@{version}", named.kind, named.name),
+        None => format!("{} {}", named.kind, named.name),
+    };
+    for named in &changes.added {
+        writeln!(out, "added    {}", show(named))?;
+    }
+    for named in &changes.removed {
+        writeln!(out, "removed  {}", show(named))?;
+    }
+    for changed in &changes.changed {
+        writeln!(out, "changed  {}", show(&changed.new))?;
+        if changed.old.version != changed.new.version {
+            writeln!(
+                out,
+                "         version  {} -> {}",
+                show(&changed.old),
+                show(&changed.new)
+            )?;
+        }
+        if let Some((old, new)) = &changed.licences {
+            writeln!(
+                out,
+                "         licence  [{}] -> [{}]",
+                old.join(", "),
+                new.join(", ")
+            )?;
+        }
+        for digest in &changed.digests {
+            writeln!(
+                out,
+                "         digest   {}: [{}] -> [{}]",
+                digest.file,
+                digest.old.join(", "),
+                digest.new.join(", ")
+            )?;
+        }
+    }
+    for edge in &changes.lineage_added {
+        writeln!(
+            out,
+            "lineage+ {} -{}-> {}",
+            edge.from, edge.relation, edge.to
+        )?;
+    }
+    for edge in &changes.lineage_removed {
+        writeln!(
+            out,
+            "lineage- {} -{}-> {}",
+            edge.from, edge.relation, edge.to
+        )?;
+    }
+    if changes.is_empty() {
+        writeln!(out, "no differences")?;
+    }
+    Ok(())
 }
