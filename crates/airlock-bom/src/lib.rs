@@ -18,6 +18,7 @@ pub mod diff;
 pub mod discover;
 mod error;
 pub mod license;
+pub mod merge;
 pub mod model;
 pub mod spdx;
 

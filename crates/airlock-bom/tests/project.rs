@@ -178,3 +178,38 @@ fn diff_names_what_changed_between_two_boms() {
     );
     assert!(!changes.lineage_removed.is_empty());
 }
+
+#[test]
+fn merged_boms_keep_each_project_and_every_component_once() {
+    use airlock_bom::merge::merge;
+    let project = project_bom();
+    let mut other = project_bom();
+    other.subject.name = "second-service".into();
+    let merged = merge(
+        Subject {
+            name: "platform".into(),
+            version: None,
+            description: None,
+        },
+        &[project.clone(), other],
+    );
+    merged.check().unwrap();
+    let applications: Vec<&str> = merged
+        .components
+        .iter()
+        .filter(|c| c.kind == airlock_bom::ComponentKind::Application)
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(applications, ["fixture-project", "second-service"]);
+    assert_eq!(merged.components.len(), project.components.len() + 2);
+    let platform: Vec<&str> = merged
+        .edges(&merged.subject.bom_ref(), Relation::DependsOn)
+        .collect();
+    assert_eq!(
+        platform,
+        ["project:fixture-project", "project:second-service"]
+    );
+    let Some(shared) = shared() else { return };
+    let document: Value = serde_json::from_str(&cdx(&merged, SpecVersion::V1_6)).unwrap();
+    assert_valid(&cyclonedx_validator(&shared, "1.6"), &document, "merged");
+}

@@ -215,6 +215,34 @@ pub enum BomAction {
     /// Exit status: 0 when they describe the same things, 1 when anything differs, 2 when a
     /// document cannot be read.
     Diff(BomDiffArgs),
+    /// Merge BOMs (CycloneDX or SPDX, from airlock or other tools) into one: each input
+    /// project becomes an application component of the merged one, components and services
+    /// are kept once, and every dependency and lineage edge is kept.
+    Merge(BomMergeArgs),
+}
+
+/// Arguments of `airlock bom merge`.
+#[derive(Debug, clap::Args)]
+pub struct BomMergeArgs {
+    /// The BOMs to merge.
+    #[arg(value_name = "BOM", required = true, num_args = 2..)]
+    pub inputs: Vec<PathBuf>,
+
+    /// Name of the merged subject (a product, a team, a deployment).
+    #[arg(long, value_name = "NAME", default_value = "merged")]
+    pub name: String,
+
+    /// Document format (table is not available for merges).
+    #[arg(long, value_enum, default_value_t = BomFormat::Cyclonedx)]
+    pub format: BomFormat,
+
+    /// CycloneDX version.
+    #[arg(long, value_enum, default_value_t = CycloneDxVersion::V1_6)]
+    pub spec_version: CycloneDxVersion,
+
+    /// Write the merged document here instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// Arguments of `airlock bom diff`.

@@ -142,3 +142,35 @@ fn diff_compares_documents_of_either_format() {
     ]);
     assert_eq!(unreadable.status.code(), Some(2));
 }
+
+#[test]
+fn merge_writes_one_document_of_several() {
+    let golden = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../airlock-bom/tests/golden"
+    ));
+    let arg = |name: &str| golden.join(name).to_str().unwrap().to_owned();
+    let merged = airlock(&[
+        "bom",
+        "merge",
+        &arg("sample.cdx-1.6.json"),
+        &arg("project.spdx3.json"),
+        "--name",
+        "platform",
+    ]);
+    assert_eq!(
+        merged.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    let document: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
+    assert_eq!(document["metadata"]["component"]["name"], "platform");
+    let applications = document["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] == "application")
+        .count();
+    assert_eq!(applications, 2);
+}

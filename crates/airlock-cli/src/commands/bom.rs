@@ -8,16 +8,20 @@ use airlock_bom::assemble::{assemble, props};
 use airlock_bom::completeness::{self, ModelCompleteness};
 use airlock_bom::diff::{BomDiff, Named, diff as diff_boms, read_any};
 use airlock_bom::discover::{DiscoverOptions, Inventory, discover};
+use airlock_bom::merge::merge as merge_boms;
 use airlock_bom::{Bom, ComponentKind, Relation, Subject, cyclonedx, spdx};
 use anyhow::{Context, Result, bail};
 
 use crate::Outcome;
-use crate::args::{BomAction, BomArgs, BomDiffArgs, BomFormat, CycloneDxVersion, ListFormat};
+use crate::args::{
+    BomAction, BomArgs, BomDiffArgs, BomFormat, BomMergeArgs, CycloneDxVersion, ListFormat,
+};
 use crate::commands::files;
 
 pub fn run(args: &BomArgs) -> Result<Outcome> {
     let path = match (&args.action, &args.path) {
         (Some(BomAction::Diff(diff_args)), _) => return diff(diff_args),
+        (Some(BomAction::Merge(merge_args)), _) => return merge(merge_args),
         (None, Some(path)) => path,
         (None, None) => bail!("give a project directory"),
     };
@@ -37,20 +41,7 @@ pub fn run(args: &BomArgs) -> Result<Outcome> {
     if args.graph {
         write_graph(&mut out, &bom)?;
     } else {
-        let document = match args.format {
-            BomFormat::Table => None,
-            BomFormat::Cyclonedx => Some(cyclonedx::write(
-                &bom,
-                &cyclonedx::WriteOptions {
-                    spec_version: match args.spec_version {
-                        CycloneDxVersion::V1_6 => cyclonedx::SpecVersion::V1_6,
-                        CycloneDxVersion::V1_7 => cyclonedx::SpecVersion::V1_7,
-                    },
-                    timestamp: None,
-                },
-            )?),
-            BomFormat::Spdx => Some(spdx::write(&bom, &spdx::WriteOptions::default())?),
-        };
+        let document = document(&bom, args.format, args.spec_version)?;
         match (document, &args.output) {
             (Some(document), Some(path)) => {
                 files::write_atomically(path, document.as_bytes())?;
@@ -286,14 +277,58 @@ fn label(bom: &Bom, bom_ref: &str) -> String {
     format!("{}{version}{place}", component.full_name())
 }
 
+/// The BOM as a CycloneDX or SPDX document, or `None` for the summary table.
+fn document(bom: &Bom, format: BomFormat, version: CycloneDxVersion) -> Result<Option<String>> {
+    Ok(match format {
+        BomFormat::Table => None,
+        BomFormat::Cyclonedx => Some(cyclonedx::write(
+            bom,
+            &cyclonedx::WriteOptions {
+                spec_version: match version {
+                    CycloneDxVersion::V1_6 => cyclonedx::SpecVersion::V1_6,
+                    CycloneDxVersion::V1_7 => cyclonedx::SpecVersion::V1_7,
+                },
+                timestamp: None,
+            },
+        )?),
+        BomFormat::Spdx => Some(spdx::write(bom, &spdx::WriteOptions::default())?),
+    })
+}
+
+/// A CycloneDX or SPDX document from any tool.
+fn read_bom(path: &Path) -> Result<Bom> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    read_any(&text).with_context(|| format!("`{}` is not a BOM airlock reads", path.display()))
+}
+
+/// `airlock bom merge BOM...`.
+fn merge(args: &BomMergeArgs) -> Result<Outcome> {
+    let boms = args
+        .inputs
+        .iter()
+        .map(|path| read_bom(path))
+        .collect::<Result<Vec<_>>>()?;
+    let subject = Subject {
+        name: args.name.clone(),
+        version: None,
+        description: None,
+    };
+    let merged = merge_boms(subject, &boms);
+    merged.check().context("the merged BOM is inconsistent")?;
+    let Some(document) = document(&merged, args.format, args.spec_version)? else {
+        bail!("merge writes a document: use --format cyclonedx or spdx");
+    };
+    match &args.output {
+        Some(path) => files::write_atomically(path, document.as_bytes())?,
+        None => writeln!(io::stdout().lock(), "{document}")?,
+    }
+    Ok(Outcome::Clean)
+}
+
 /// `airlock bom diff OLD NEW`.
 fn diff(args: &BomDiffArgs) -> Result<Outcome> {
-    let read = |path: &Path| -> Result<Bom> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read `{}`", path.display()))?;
-        read_any(&text).with_context(|| format!("`{}` is not a BOM airlock reads", path.display()))
-    };
-    let changes = diff_boms(&read(&args.old)?, &read(&args.new)?);
+    let changes = diff_boms(&read_bom(&args.old)?, &read_bom(&args.new)?);
     let mut out = io::stdout().lock();
     match args.format {
         ListFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&changes)?)?,
