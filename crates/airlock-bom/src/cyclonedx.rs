@@ -230,18 +230,11 @@ struct CdxProperty {
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct CdxModelCard {
-    #[serde(
-        rename = "modelParameters",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     model_parameters: Option<CdxModelParameters>,
-    #[serde(
-        rename = "quantitativeAnalysis",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     quantitative_analysis: Option<CdxQuantitativeAnalysis>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     considerations: Option<CdxConsiderations>,
@@ -250,22 +243,15 @@ struct CdxModelCard {
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct CdxModelParameters {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     approach: Option<CdxApproach>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     task: Option<String>,
-    #[serde(
-        rename = "architectureFamily",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     architecture_family: Option<String>,
-    #[serde(
-        rename = "modelArchitecture",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     model_architecture: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     datasets: Vec<CdxDatasetChoice>,
@@ -299,12 +285,9 @@ struct CdxFormat {
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct CdxQuantitativeAnalysis {
-    #[serde(
-        rename = "performanceMetrics",
-        default,
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     performance_metrics: Vec<CdxPerformanceMetric>,
 }
 
@@ -325,56 +308,35 @@ struct CdxPerformanceMetric {
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct CdxConfidenceInterval {
-    #[serde(
-        rename = "lowerBound",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     lower_bound: Option<String>,
-    #[serde(
-        rename = "upperBound",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     upper_bound: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct CdxConsiderations {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     users: Vec<String>,
-    #[serde(rename = "useCases", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     use_cases: Vec<String>,
-    #[serde(
-        rename = "technicalLimitations",
-        default,
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     technical_limitations: Vec<String>,
-    #[serde(
-        rename = "performanceTradeoffs",
-        default,
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     performance_tradeoffs: Vec<String>,
-    #[serde(
-        rename = "ethicalConsiderations",
-        default,
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     ethical_considerations: Vec<CdxEthical>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct CdxEthical {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     name: Option<String>,
-    #[serde(
-        rename = "mitigationStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     mitigation_strategy: Option<String>,
 }
 
