@@ -417,10 +417,11 @@ struct CdxService {
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct CdxDependency {
     #[serde(rename = "ref", default)]
     reference: String,
-    #[serde(rename = "dependsOn", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     depends_on: Vec<String>,
 }
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use airlock_integrity::NoProgress;
 use airlock_integrity::signing::keyless::{
@@ -18,6 +18,11 @@ use sha2::{Digest, Sha256};
 
 const IDENTITY: &str = "stefanb@us.ibm.com";
 const ISSUER: &str = "https://sigstore.verify.ibm.com/oauth2";
+
+/// The shared vectors folder, when it holds the keyless vector.
+fn vectors() -> Option<PathBuf> {
+    common::shared_dir("vectors", "model-transparency/v1.1.0-sigstore/model.sig")
+}
 
 fn policy() -> KeylessPolicy {
     KeylessPolicy {
@@ -52,11 +57,7 @@ fn subject_of(payload: &[u8]) -> [u8; 32] {
 
 #[test]
 fn upstream_keyless_bundle_verifies_offline() {
-    let Some(vectors) =
-        common::shared_dir("vectors", "model-transparency/v1.1.0-sigstore/model.sig")
-    else {
-        return;
-    };
+    let Some(vectors) = vectors() else { return };
     let (json, value, payload) = sigstore_bundle(&vectors);
     let root = KeylessTrustRoot::embedded().unwrap();
 
@@ -93,11 +94,7 @@ fn upstream_keyless_bundle_verifies_offline() {
 
 #[test]
 fn subject_digest_of_the_local_files_verifies() {
-    let Some(vectors) =
-        common::shared_dir("vectors", "model-transparency/v1.1.0-sigstore/model.sig")
-    else {
-        return;
-    };
+    let Some(vectors) = vectors() else { return };
     let (json, _, _) = sigstore_bundle(&vectors);
     // Upstream signs the directory ignoring `ignore-me`, leaving signme-1 and signme-2.
     let dir = vectors.join("model-transparency/v1.1.0-sigstore");
@@ -115,11 +112,7 @@ fn subject_digest_of_the_local_files_verifies() {
 
 #[test]
 fn wrong_identity_fails_naming_both() {
-    let Some(vectors) =
-        common::shared_dir("vectors", "model-transparency/v1.1.0-sigstore/model.sig")
-    else {
-        return;
-    };
+    let Some(vectors) = vectors() else { return };
     let (json, _, payload) = sigstore_bundle(&vectors);
     let root = KeylessTrustRoot::embedded().unwrap();
     let policy = KeylessPolicy {
@@ -141,11 +134,7 @@ fn wrong_identity_fails_naming_both() {
 
 #[test]
 fn wrong_issuer_fails_naming_both() {
-    let Some(vectors) =
-        common::shared_dir("vectors", "model-transparency/v1.1.0-sigstore/model.sig")
-    else {
-        return;
-    };
+    let Some(vectors) = vectors() else { return };
     let (json, _, payload) = sigstore_bundle(&vectors);
     let root = KeylessTrustRoot::embedded().unwrap();
     let policy = KeylessPolicy {
@@ -162,11 +151,7 @@ fn wrong_issuer_fails_naming_both() {
 
 #[test]
 fn different_subject_digest_fails() {
-    let Some(vectors) =
-        common::shared_dir("vectors", "model-transparency/v1.1.0-sigstore/model.sig")
-    else {
-        return;
-    };
+    let Some(vectors) = vectors() else { return };
     let (json, _, payload) = sigstore_bundle(&vectors);
     let root = KeylessTrustRoot::embedded().unwrap();
     let mut subject = subject_of(&payload);
@@ -177,11 +162,7 @@ fn different_subject_digest_fails() {
 
 #[test]
 fn edited_payload_fails() {
-    let Some(vectors) =
-        common::shared_dir("vectors", "model-transparency/v1.1.0-sigstore/model.sig")
-    else {
-        return;
-    };
+    let Some(vectors) = vectors() else { return };
     let (_, mut value, payload) = sigstore_bundle(&vectors);
     let root = KeylessTrustRoot::embedded().unwrap();
     // Claim a different digest for signme-1, keeping the subject the same.
@@ -200,11 +181,7 @@ fn edited_payload_fails() {
 
 #[test]
 fn key_and_certificate_bundles_name_their_method() {
-    let Some(vectors) =
-        common::shared_dir("vectors", "model-transparency/v1.1.0-sigstore/model.sig")
-    else {
-        return;
-    };
+    let Some(vectors) = vectors() else { return };
     let root = KeylessTrustRoot::embedded().unwrap();
     let any_subject = [0u8; 32];
 
@@ -230,11 +207,7 @@ fn key_and_certificate_bundles_name_their_method() {
 
 #[test]
 fn trusted_root_from_a_file() {
-    let Some(vectors) =
-        common::shared_dir("vectors", "model-transparency/v1.1.0-sigstore/model.sig")
-    else {
-        return;
-    };
+    let Some(vectors) = vectors() else { return };
     let (json, _, payload) = sigstore_bundle(&vectors);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("trusted_root.json");
@@ -302,11 +275,7 @@ fn malformed_bundles_are_errors() {
 /// and an edit of the signed payload, the certificate or the log entry is never accepted.
 #[test]
 fn mutated_bundles_do_not_panic() {
-    let Some(vectors) =
-        common::shared_dir("vectors", "model-transparency/v1.1.0-sigstore/model.sig")
-    else {
-        return;
-    };
+    let Some(vectors) = vectors() else { return };
     let (json, _, payload) = sigstore_bundle(&vectors);
     let subject = subject_of(&payload);
     let root = KeylessTrustRoot::embedded().unwrap();

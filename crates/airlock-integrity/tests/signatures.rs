@@ -320,3 +320,40 @@ fn edit_payload(bundle: &serde_json::Value) -> String {
         .replace("\"a.txt\"", "\"b.txt\"");
     STANDARD.encode(text)
 }
+
+/// Keyless bundles go through the same `check_signature` as key and certificate ones.
+#[cfg(feature = "sigstore")]
+#[test]
+fn keyless_vector_verifies_through_check_signature() {
+    use airlock_integrity::signing::keyless::{KeylessPolicy, KeylessTrustRoot};
+    let Some(dir) = common::shared_dir("vectors/model-transparency", "v1.1.0-sigstore/model.sig")
+    else {
+        return;
+    };
+    let vector = dir.join("v1.1.0-sigstore");
+    let signature = std::fs::read(vector.join("model.sig")).unwrap();
+    let trust = |identity: &str| Trust::Keyless {
+        root: KeylessTrustRoot::embedded().unwrap(),
+        policy: KeylessPolicy {
+            identity: identity.to_owned(),
+            issuer: "https://sigstore.verify.ibm.com/oauth2".to_owned(),
+        },
+    };
+    let check = check_signature(&signature, &trust("stefanb@us.ibm.com")).unwrap();
+    assert!(
+        check.signer.starts_with("stefanb@us.ibm.com"),
+        "{}",
+        check.signer
+    );
+    let diff = check_model(
+        &vector,
+        &check.statement.manifest,
+        &ignoring(&["ignore-me", "model.sig"]),
+        &NoProgress,
+    )
+    .unwrap()
+    .diff;
+    assert!(diff.is_clean(), "{diff:?}");
+    let err = check_signature(&signature, &trust("mallory@example.com")).unwrap_err();
+    assert!(matches!(err, SignatureError::Keyless(_)), "{err}");
+}

@@ -50,6 +50,10 @@ pub fn check_signature(signature: &[u8], trust: &Trust) -> Result<SignatureCheck
     let bundle = Bundle::parse(signature)?;
     let content = bundle.signed_content()?;
     let mut warnings = Vec::new();
+    // Keyless verification needs the stated subject digest up front; the others parse the
+    // statement only once its signature holds.
+    #[cfg_attr(not(feature = "sigstore"), allow(unused_mut))]
+    let mut stated = None;
     let signer = match trust {
         Trust::Key(key) => {
             let material = &bundle.verification_material;
@@ -89,12 +93,12 @@ pub fn check_signature(signature: &[u8], trust: &Trust) -> Result<SignatureCheck
         Trust::Keyless { root, policy } => {
             // The subject digest comes from the statement; keyless verification binds the
             // signature to it, and the files are compared with the statement afterwards.
-            let stated = parse_payload(&content.payload)?;
+            let statement = stated.insert(parse_payload(&content.payload)?);
             let json = std::str::from_utf8(signature)
                 .map_err(|_| SignatureError::Malformed("the signature file is not UTF-8".into()))?;
             let verified = super::keyless::verify_keyless(
                 json,
-                &stated.manifest.subject_sha256(),
+                &statement.manifest.subject_sha256(),
                 root,
                 policy,
             )?;
@@ -121,7 +125,10 @@ pub fn check_signature(signature: &[u8], trust: &Trust) -> Result<SignatureCheck
             content.payload_type
         )));
     }
-    let statement = parse_payload(&content.payload)?;
+    let statement = match stated {
+        Some(statement) => statement,
+        None => parse_payload(&content.payload)?,
+    };
     Ok(SignatureCheck {
         statement,
         signer,
